@@ -1,0 +1,163 @@
+//! Command-line flags (each with an env var) shared by both services, validated into a config.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{ArgMatches, Args, Command, FromArgMatches};
+
+use crate::domain::ids;
+
+#[derive(Debug, Clone, Args)]
+pub struct ServiceArgs {
+    /// Address to serve the public gRPC API on (port 0 picks a free port).
+    #[arg(long, env = "PEERING_LISTEN")]
+    pub listen: SocketAddr,
+    /// The account this service simulates: 16 digits.
+    #[arg(long, env = "PEERING_ACCOUNT_ID")]
+    pub account_id: String,
+    /// A readable name for the account, shown in logs.
+    #[arg(long, env = "PEERING_ACCOUNT_NAME")]
+    pub account_name: String,
+    /// Where the account's SQLite database lives.
+    #[arg(long, env = "PEERING_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Keep everything in memory: nothing survives a restart.
+    #[arg(long, env = "PEERING_IN_MEMORY")]
+    pub in_memory: bool,
+}
+
+/// The defaults that make one binary a given account out of the box.
+#[derive(Debug, Clone, Copy)]
+pub struct Defaults {
+    pub service: &'static str,
+    pub listen: &'static str,
+    pub account_id: &'static str,
+    pub account_name: &'static str,
+    pub data_dir: &'static str,
+}
+
+pub const INITIATOR_DEFAULTS: Defaults = Defaults {
+    service: "initiator-svc",
+    listen: "127.0.0.1:50051",
+    account_id: "1000000000000001",
+    account_name: "account-a",
+    data_dir: ".peering-data/initiator",
+};
+
+pub const ACCEPTOR_DEFAULTS: Defaults = Defaults {
+    service: "acceptor-svc",
+    listen: "127.0.0.1:50052",
+    account_id: "1000000000000002",
+    account_name: "account-b",
+    data_dir: ".peering-data/acceptor",
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    InMemory,
+    Directory(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub service: &'static str,
+    pub listen: SocketAddr,
+    pub account_id: String,
+    pub account_name: String,
+    pub storage: Storage,
+}
+
+impl ServiceArgs {
+    /// The service's flags with its own defaults.
+    pub fn command(defaults: &Defaults, about: &'static str) -> Command {
+        Self::augment_args(
+            Command::new(defaults.service)
+                .about(about)
+                .version(env!("CARGO_PKG_VERSION")),
+        )
+        .mut_arg("listen", |a| {
+            a.default_value(defaults.listen).required(false)
+        })
+        .mut_arg("account_id", |a| {
+            a.default_value(defaults.account_id).required(false)
+        })
+        .mut_arg("account_name", |a| {
+            a.default_value(defaults.account_name).required(false)
+        })
+        .mut_arg("data_dir", |a| {
+            a.default_value(defaults.data_dir).required(false)
+        })
+    }
+
+    pub fn from_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        Self::from_arg_matches(matches)
+    }
+
+    pub fn validate(self, service: &'static str) -> Result<ServiceConfig, String> {
+        ids::parse_account("--account-id", &self.account_id).map_err(|e| e.message)?;
+        if self.account_name.trim().is_empty() {
+            return Err("--account-name must not be empty".to_owned());
+        }
+        Ok(ServiceConfig {
+            service,
+            listen: self.listen,
+            account_id: self.account_id,
+            account_name: self.account_name,
+            storage: if self.in_memory {
+                Storage::InMemory
+            } else {
+                Storage::Directory(self.data_dir)
+            },
+        })
+    }
+}
+
+/// Parses the process's arguments into a config, exiting with clap's message on bad input.
+pub fn parse(defaults: &Defaults, about: &'static str) -> ServiceConfig {
+    let matches = ServiceArgs::command(defaults, about).get_matches();
+    let args = ServiceArgs::from_matches(&matches).unwrap_or_else(|e| e.exit());
+    args.validate(defaults.service).unwrap_or_else(|message| {
+        ServiceArgs::command(defaults, about)
+            .error(clap::error::ErrorKind::ValueValidation, message)
+            .exit()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_from(args: &[&str]) -> Result<ServiceConfig, String> {
+        let matches = ServiceArgs::command(&INITIATOR_DEFAULTS, "test")
+            .try_get_matches_from(std::iter::once("initiator-svc").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        ServiceArgs::from_matches(&matches)
+            .map_err(|e| e.to_string())?
+            .validate("initiator-svc")
+    }
+
+    #[test]
+    fn defaults_work_out_of_the_box() {
+        let c = parse_from(&[]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:50051");
+        assert_eq!(c.account_id, "1000000000000001");
+        assert_eq!(
+            c.storage,
+            Storage::Directory(".peering-data/initiator".into())
+        );
+    }
+
+    #[test]
+    fn bad_account_ids_are_refused() {
+        assert!(
+            parse_from(&["--account-id", "12"])
+                .unwrap_err()
+                .contains("16 digits")
+        );
+        assert!(parse_from(&["--listen", "nowhere"]).is_err());
+        assert_eq!(
+            parse_from(&["--in-memory"]).unwrap().storage,
+            Storage::InMemory
+        );
+    }
+}

@@ -1,0 +1,684 @@
+//! The router interface state machine, as pure functions on one end. The same transitions are driven
+//! whether the other end lives in this account (the same-account path) or behind the peer link.
+//!
+//! Each end owns one intent: whether its owner holds the connection suspended. Ends exchange full
+//! snapshots ([`EndReport`]); an end's status follows from its own intent, the other end's intent, and
+//! whether both have confirmed each other's latest intent, so reports may repeat, arrive late or be lost
+//! and resent without changing the outcome.
+
+use chrono::{DateTime, Utc};
+
+use super::error::{DomainError, DomainResult};
+use super::model::{
+    BusinessStatus, EndReport, Link, OppositeConfig, Role, RouterInterface, Status,
+};
+
+/// What an initiator sends when it connects: itself, and the end it names as its opposite.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConnectRequest {
+    pub initiator: EndReport,
+    pub names: OppositeConfig,
+}
+
+/// How applying a report changed an end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// Stale or duplicate: nothing changed.
+    Ignored,
+    /// Only this end's view of the other end changed: persist, nothing to tell the other end.
+    ViewChanged,
+    /// This end's own report changed: persist, then tell the other end.
+    Changed,
+}
+
+/// Checks that `end` may start a connection and moves it to Connecting.
+pub fn begin_connect(end: &mut RouterInterface) -> DomainResult<()> {
+    if end.role != Role::InitiatingSide {
+        return Err(DomainError::precondition(
+            "IncorrectRole.NotInitiatingSide",
+            format!(
+                "{} is an acceptor end; only the initiator end can connect",
+                end.router_interface_id
+            ),
+        ));
+    }
+    if end.status != Status::Idle {
+        return Err(DomainError::precondition(
+            "IncorrectStatus",
+            format!(
+                "{} is {:?}; a connection can be initiated only when its status is Idle",
+                end.router_interface_id, end.status
+            ),
+        ));
+    }
+    if let Some(field) = end.opposite.missing_for_connect() {
+        return Err(DomainError::precondition(
+            "IncorrectOppositeInterfaceInfo.NotSet",
+            format!(
+                "{} has no {field}; set it with ModifyRouterInterfaceAttribute before connecting",
+                end.router_interface_id
+            ),
+        ));
+    }
+    if end.business_status == BusinessStatus::FinancialLocked {
+        return Err(DomainError::precondition(
+            "Forbidden.FinancialLocked",
+            format!(
+                "{} is locked for an overdue payment; pay to connect it",
+                end.router_interface_id
+            ),
+        ));
+    }
+    end.status = Status::Connecting;
+    end.last_error.clear();
+    end.version += 1;
+    Ok(())
+}
+
+/// The acceptor's consent: admits `request` on `acceptor` only if every precondition holds on this side.
+pub fn admit(
+    acceptor: &mut RouterInterface,
+    request: &ConnectRequest,
+    now: DateTime<Utc>,
+) -> DomainResult<()> {
+    check_admission(acceptor, request)?;
+    acceptor.link = Some(Link {
+        own_suspended: false,
+        intent_version: 1,
+        settled_suspended: None,
+        opposite: request.initiator.clone(),
+    });
+    acceptor.connected_time = Some(now);
+    acceptor.last_error.clear();
+    acceptor.last_opposite_status = Some(request.initiator.status);
+    recompute(acceptor);
+    acceptor.version += 1;
+    Ok(())
+}
+
+fn check_admission(acceptor: &RouterInterface, request: &ConnectRequest) -> DomainResult<()> {
+    let initiator = &request.initiator;
+    let id = &acceptor.router_interface_id;
+    let wrong = |what: String| DomainError::precondition("IncorrectOppositeInterfaceInfo", what);
+    if acceptor.role != Role::AcceptingSide {
+        return Err(wrong(format!(
+            "{id} is an initiator end; connect to the acceptor end"
+        )));
+    }
+    if request.names.interface_id != *id || request.names.router_id != acceptor.router_id {
+        return Err(wrong(format!(
+            "the initiator names router {} / interface {}, but {id} is on router {}",
+            request.names.router_id, request.names.interface_id, acceptor.router_id
+        )));
+    }
+    if request.names.router_type != Some(acceptor.router_type) {
+        return Err(wrong(format!(
+            "the initiator names the wrong opposite_router_type for {id}"
+        )));
+    }
+    if acceptor.status != Status::Idle {
+        return Err(DomainError::precondition(
+            "IncorrectRIStatus",
+            format!(
+                "the acceptor end {id} is {:?}; it accepts a connection only when its status is Idle",
+                acceptor.status
+            ),
+        ));
+    }
+    if let Some(field) = acceptor.opposite.missing_for_connect() {
+        return Err(DomainError::precondition(
+            "IncorrectOppositeInterfaceInfo.NotSet",
+            format!(
+                "the acceptor end {id} has no {field}; its owner must set it to name the initiator"
+            ),
+        ));
+    }
+    if acceptor.opposite.owner_id != initiator.owner_id {
+        return Err(DomainError::precondition(
+            "Forbbiden.InvaildOwner",
+            format!(
+                "the acceptor end {id} names account {} as its opposite owner, not {}",
+                acceptor.opposite.owner_id, initiator.owner_id
+            ),
+        ));
+    }
+    if acceptor.opposite.router_id != initiator.router_id
+        || acceptor.opposite.interface_id != initiator.interface_id
+        || acceptor.opposite.router_type != Some(initiator.router_type)
+    {
+        return Err(wrong(format!(
+            "the acceptor end {id} names router {} / interface {}, not the initiator's router {} / interface {}",
+            acceptor.opposite.router_id,
+            acceptor.opposite.interface_id,
+            initiator.router_id,
+            initiator.interface_id
+        )));
+    }
+    if acceptor.router_id == initiator.router_id && acceptor.owner_id == initiator.owner_id {
+        return Err(wrong("Cannot connect on the same router".to_owned()));
+    }
+    Ok(())
+}
+
+/// A connect that the acceptor refused or that timed out: back to Idle, saying why.
+pub fn fail_connect(end: &mut RouterInterface, why: &DomainError) {
+    if end.status == Status::Connecting && end.link.is_none() {
+        end.status = Status::Idle;
+        end.last_error = why.to_string();
+        end.version += 1;
+    }
+}
+
+/// Applies the other end's report. The caller persists when the result is not `Ignored`, and sends this
+/// end's report when it is `Changed`.
+pub fn apply_report(end: &mut RouterInterface, report: &EndReport, now: DateTime<Utc>) -> Applied {
+    if report.deleted {
+        return apply_deletion(end, report);
+    }
+    let before = content(end);
+    match &mut end.link {
+        Some(link) => {
+            if link.opposite.interface_id != report.interface_id
+                || report.version <= link.opposite.version
+            {
+                return Applied::Ignored;
+            }
+            link.opposite = report.clone();
+        }
+        // The acceptor admitted this initiator: the connection now exists on this side too.
+        None if end.status == Status::Connecting
+            && end.opposite.interface_id == report.interface_id =>
+        {
+            end.link = Some(Link {
+                own_suspended: false,
+                intent_version: 1,
+                settled_suspended: None,
+                opposite: report.clone(),
+            });
+            end.connected_time = Some(now);
+        }
+        None => return Applied::Ignored,
+    }
+    end.last_opposite_status = Some(report.status);
+    recompute(end);
+    if content(end) == before {
+        Applied::ViewChanged
+    } else {
+        end.version += 1;
+        Applied::Changed
+    }
+}
+
+fn apply_deletion(end: &mut RouterInterface, report: &EndReport) -> Applied {
+    let linked = end
+        .link
+        .as_ref()
+        .is_some_and(|l| l.opposite.interface_id == report.interface_id);
+    if !linked {
+        return Applied::Ignored;
+    }
+    end.link = None;
+    end.connected_time = None;
+    end.status = Status::Idle;
+    end.last_opposite_status = Some(Status::Deleted);
+    end.version += 1;
+    Applied::Changed
+}
+
+/// This end's report without its version: what the other end must hear about when it changes.
+fn content(end: &RouterInterface) -> EndReport {
+    EndReport {
+        version: 0,
+        ..end.report()
+    }
+}
+
+/// The owner suspends its end (Deactivate). Allowed when Activated, and when already Suspended by the
+/// other owner (the caller then holds it suspended too).
+pub fn suspend(end: &mut RouterInterface) -> DomainResult<()> {
+    check_not_financially_locked(end)?;
+    let id = end.router_interface_id.clone();
+    let status = end.status;
+    let Some(link) = end.link.as_mut().filter(|_| {
+        matches!(
+            status,
+            Status::Activated | Status::Suspended | Status::Suspending
+        )
+    }) else {
+        return Err(DomainError::precondition(
+            "IncorrectStatus",
+            format!("{id} is {status:?}; only an Activated connection can be suspended"),
+        ));
+    };
+    if link.own_suspended {
+        return Ok(());
+    }
+    link.own_suspended = true;
+    link.intent_version += 1;
+    recompute(end);
+    end.version += 1;
+    Ok(())
+}
+
+/// The owner activates its end: lifts its own suspension only.
+pub fn activate(end: &mut RouterInterface) -> DomainResult<()> {
+    check_not_financially_locked(end)?;
+    let id = end.router_interface_id.clone();
+    let status = end.status;
+    let Some(link) = end
+        .link
+        .as_mut()
+        .filter(|_| matches!(status, Status::Suspended | Status::Suspending))
+    else {
+        return Err(DomainError::precondition(
+            "IncorrectStatus",
+            format!("{id} is {status:?}; only a Suspended connection can be activated"),
+        ));
+    };
+    if !link.own_suspended {
+        return Err(DomainError::precondition(
+            "IncorrectStatus",
+            format!(
+                "{id} is suspended by account {} (the other end's owner); only that account can activate it",
+                link.opposite.owner_id
+            ),
+        ));
+    }
+    link.own_suspended = false;
+    link.intent_version += 1;
+    recompute(end);
+    end.version += 1;
+    Ok(())
+}
+
+fn check_not_financially_locked(end: &RouterInterface) -> DomainResult<()> {
+    if end.business_status == BusinessStatus::FinancialLocked {
+        return Err(DomainError::precondition(
+            "Forbidden.FinancialLocked",
+            format!(
+                "{} is locked for an overdue payment",
+                end.router_interface_id
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Delete is allowed only when Idle or Suspended.
+pub fn check_delete(end: &RouterInterface) -> DomainResult<()> {
+    if matches!(end.status, Status::Idle | Status::Suspended) {
+        Ok(())
+    } else {
+        Err(DomainError::precondition(
+            "IncorrectStatus",
+            format!(
+                "{} is {:?}; only an Idle or Suspended end can be deleted (suspend it first)",
+                end.router_interface_id, end.status
+            ),
+        ))
+    }
+}
+
+/// The report that tells the other end this end is gone.
+pub fn deletion_report(end: &RouterInterface) -> EndReport {
+    EndReport {
+        deleted: true,
+        status: Status::Deleted,
+        version: end.version + 1,
+        ..end.report()
+    }
+}
+
+/// Derives the status of a connected end from both intents and both confirmations.
+fn recompute(end: &mut RouterInterface) {
+    let role = end.role;
+    let Some(link) = end.link.as_mut() else {
+        return;
+    };
+    let suspended = link.own_suspended || link.opposite.own_suspended;
+    let mine_pending = link.opposite.seen_intent_version < link.intent_version;
+    let theirs_pending = link.opposite.echoed_intent_version < link.opposite.intent_version;
+    let stable = |suspended: bool| {
+        if suspended {
+            Status::Suspended
+        } else {
+            Status::Activated
+        }
+    };
+    end.status = if !(mine_pending || theirs_pending) {
+        link.settled_suspended = Some(suspended);
+        stable(suspended)
+    } else {
+        match link.settled_suspended {
+            None if role == Role::InitiatingSide => Status::Connecting,
+            None => Status::Accepting,
+            Some(settled) if settled == suspended => stable(settled),
+            Some(_) if suspended => Status::Suspending,
+            Some(_) => Status::Activating,
+        }
+    };
+}
+
+/// Delivers reports between two ends that live in one account until neither has news; `observe` sees
+/// the pair of statuses after every delivery.
+pub fn exchange(
+    a: &mut RouterInterface,
+    b: &mut RouterInterface,
+    now: DateTime<Utc>,
+    mut observe: impl FnMut(&RouterInterface, &RouterInterface),
+) {
+    // Each delivery either changes an end's own report or ends the exchange, and reports only
+    // grow towards agreement, so a handful of rounds suffice; the bound guards against a bug looping.
+    for _ in 0..16 {
+        let to_b = apply_report(b, &a.report(), now);
+        observe(a, b);
+        let to_a = apply_report(a, &b.report(), now);
+        observe(a, b);
+        if to_b != Applied::Changed && to_a != Applied::Changed {
+            return;
+        }
+    }
+    tracing::error!(a = %a.router_interface_id, b = %b.router_interface_id, "ends did not settle");
+}
+
+/// Why the end is in its status, in words.
+pub fn status_reason(end: &RouterInterface) -> String {
+    let suspended_by = end.suspended_by();
+    match end.status {
+        Status::Idle if end.last_opposite_status == Some(Status::Deleted) => {
+            "the other end was deleted; this end is Idle and can be connected again".to_owned()
+        }
+        Status::Idle if !end.last_error.is_empty() => {
+            format!("the last connect failed: {}", end.last_error)
+        }
+        Status::Idle => "not connected".to_owned(),
+        Status::Suspended | Status::Suspending if !suspended_by.is_empty() => {
+            format!(
+                "suspended by account {}",
+                suspended_by.join(" and account ")
+            )
+        }
+        Status::Connecting => "waiting for the acceptor end to admit the connection".to_owned(),
+        Status::Accepting => "waiting for the initiator end to confirm the connection".to_owned(),
+        Status::Activating => "waiting for the other end to confirm the activation".to_owned(),
+        Status::Activated => "connected; forwarding".to_owned(),
+        other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::model::{ChargeType, RouterType};
+
+    fn end(id: &str, owner: &str, router: &str, role: Role) -> RouterInterface {
+        RouterInterface {
+            router_interface_id: id.into(),
+            owner_id: owner.into(),
+            name: String::new(),
+            description: String::new(),
+            region_id: "cn-hangzhou".into(),
+            role,
+            router_type: RouterType::VRouter,
+            router_id: router.into(),
+            access_point_id: String::new(),
+            spec: if role == Role::InitiatingSide {
+                "Large.1".into()
+            } else {
+                "Negative".into()
+            },
+            status: Status::Idle,
+            business_status: BusinessStatus::Normal,
+            opposite: OppositeConfig::default(),
+            charge_type: ChargeType::PostPaid,
+            pricing_cycle: None,
+            period: 0,
+            auto_pay: false,
+            auto_renew: false,
+            health_check_source_ip: String::new(),
+            health_check_target_ip: String::new(),
+            creation_time: DateTime::default(),
+            connected_time: None,
+            end_time: None,
+            last_error: String::new(),
+            last_opposite_status: None,
+            link: None,
+            version: 1,
+        }
+    }
+
+    fn names(e: &RouterInterface) -> OppositeConfig {
+        OppositeConfig {
+            region_id: e.region_id.clone(),
+            router_id: e.router_id.clone(),
+            router_type: Some(e.router_type),
+            interface_id: e.router_interface_id.clone(),
+            owner_id: e.owner_id.clone(),
+            access_point_id: String::new(),
+        }
+    }
+
+    fn pair() -> (RouterInterface, RouterInterface) {
+        let mut a = end("ri-a", "1000000000000001", "vrt-a", Role::InitiatingSide);
+        let mut b = end("ri-b", "1000000000000002", "vrt-b", Role::AcceptingSide);
+        a.opposite = names(&b);
+        b.opposite = names(&a);
+        (a, b)
+    }
+
+    /// Delivers reports both ways until neither end has news, recording every status pair seen.
+    fn settle(a: &mut RouterInterface, b: &mut RouterInterface, seen: &mut Vec<(Status, Status)>) {
+        exchange(a, b, DateTime::default(), |a, b| {
+            seen.push((a.status, b.status))
+        });
+        assert_eq!(
+            apply_report(b, &a.report(), DateTime::default()),
+            Applied::Ignored,
+            "settled: {seen:?}"
+        );
+        assert_eq!(
+            apply_report(a, &b.report(), DateTime::default()),
+            Applied::Ignored,
+            "settled: {seen:?}"
+        );
+    }
+
+    fn connect(a: &mut RouterInterface, b: &mut RouterInterface) -> Vec<(Status, Status)> {
+        begin_connect(a).unwrap();
+        let request = ConnectRequest {
+            initiator: a.report(),
+            names: a.opposite.clone(),
+        };
+        admit(b, &request, DateTime::default()).unwrap();
+        let mut seen = vec![(a.status, b.status)];
+        settle(a, b, &mut seen);
+        seen
+    }
+
+    #[test]
+    fn connect_passes_through_connecting_and_accepting() {
+        let (mut a, mut b) = pair();
+        let seen = connect(&mut a, &mut b);
+        assert!(
+            seen.contains(&(Status::Connecting, Status::Accepting)),
+            "{seen:?}"
+        );
+        assert_eq!((a.status, b.status), (Status::Activated, Status::Activated));
+        assert_eq!(a.last_opposite_status, Some(Status::Activated));
+        assert_eq!(b.last_opposite_status, Some(Status::Activated));
+    }
+
+    #[test]
+    fn suspend_and_activate_pass_through_the_seed_table() {
+        let (mut a, mut b) = pair();
+        connect(&mut a, &mut b);
+        suspend(&mut a).unwrap();
+        assert_eq!(a.status, Status::Suspending);
+        let mut seen = Vec::new();
+        settle(&mut a, &mut b, &mut seen);
+        assert!(
+            seen.contains(&(Status::Suspending, Status::Suspending)),
+            "{seen:?}"
+        );
+        assert_eq!((a.status, b.status), (Status::Suspended, Status::Suspended));
+        activate(&mut a).unwrap();
+        assert_eq!(a.status, Status::Activating);
+        seen.clear();
+        settle(&mut a, &mut b, &mut seen);
+        assert!(
+            seen.contains(&(Status::Activating, Status::Activating)),
+            "{seen:?}"
+        );
+        assert_eq!((a.status, b.status), (Status::Activated, Status::Activated));
+    }
+
+    #[test]
+    fn only_the_suspending_owner_can_activate() {
+        let (mut a, mut b) = pair();
+        connect(&mut a, &mut b);
+        suspend(&mut b).unwrap();
+        settle(&mut a, &mut b, &mut Vec::new());
+        let err = activate(&mut a).unwrap_err();
+        assert_eq!(err.reason, "IncorrectStatus");
+        assert!(err.message.contains("1000000000000002"), "{}", err.message);
+        assert_eq!(a.suspended_by(), vec!["1000000000000002".to_owned()]);
+    }
+
+    #[test]
+    fn both_suspend_then_one_activates_stays_suspended() {
+        let (mut a, mut b) = pair();
+        connect(&mut a, &mut b);
+        suspend(&mut a).unwrap();
+        suspend(&mut b).unwrap();
+        settle(&mut a, &mut b, &mut Vec::new());
+        activate(&mut a).unwrap();
+        let mut seen = Vec::new();
+        settle(&mut a, &mut b, &mut seen);
+        assert!(
+            seen.iter()
+                .all(|s| *s == (Status::Suspended, Status::Suspended)),
+            "{seen:?}"
+        );
+        assert!(status_reason(&a).contains("1000000000000002"));
+        activate(&mut b).unwrap();
+        settle(&mut a, &mut b, &mut Vec::new());
+        assert_eq!((a.status, b.status), (Status::Activated, Status::Activated));
+    }
+
+    #[test]
+    fn stale_and_duplicate_reports_are_ignored() {
+        let (mut a, mut b) = pair();
+        connect(&mut a, &mut b);
+        let old = a.report();
+        suspend(&mut a).unwrap();
+        settle(&mut a, &mut b, &mut Vec::new());
+        let before = b.clone();
+        assert_eq!(
+            apply_report(&mut b, &old, DateTime::default()),
+            Applied::Ignored
+        );
+        assert_eq!(
+            apply_report(&mut b, &a.report(), DateTime::default()),
+            Applied::Ignored
+        );
+        assert_eq!(b, before);
+    }
+
+    #[test]
+    fn consent_checks_the_names_on_the_acceptor() {
+        type Spoil = Box<dyn Fn(&mut RouterInterface)>;
+        let cases: Vec<(&str, Spoil)> = vec![
+            (
+                "Forbbiden.InvaildOwner",
+                Box::new(|b| b.opposite.owner_id = "1000000000000009".into()),
+            ),
+            (
+                "IncorrectOppositeInterfaceInfo",
+                Box::new(|b| b.opposite.router_id = "vrt-other".into()),
+            ),
+            (
+                "IncorrectOppositeInterfaceInfo",
+                Box::new(|b| b.opposite.interface_id = "ri-other".into()),
+            ),
+            (
+                "IncorrectOppositeInterfaceInfo.NotSet",
+                Box::new(|b| b.opposite.interface_id.clear()),
+            ),
+            (
+                "IncorrectRIStatus",
+                Box::new(|b| b.status = Status::Suspended),
+            ),
+            (
+                "IncorrectOppositeInterfaceInfo",
+                Box::new(|b| b.role = Role::InitiatingSide),
+            ),
+        ];
+        for (reason, spoil) in cases {
+            let (mut a, mut b) = pair();
+            spoil(&mut b);
+            let before = b.clone();
+            begin_connect(&mut a).unwrap();
+            let request = ConnectRequest {
+                initiator: a.report(),
+                names: a.opposite.clone(),
+            };
+            let err = admit(&mut b, &request, DateTime::default()).unwrap_err();
+            assert_eq!(err.reason, reason);
+            assert_eq!(b, before, "a refused admission changes nothing");
+            fail_connect(&mut a, &err);
+            assert_eq!(a.status, Status::Idle);
+            assert!(a.last_error.contains(reason));
+        }
+    }
+
+    #[test]
+    fn connect_preconditions_on_the_initiator() {
+        let (mut a, mut b) = pair();
+        assert_eq!(
+            begin_connect(&mut b).unwrap_err().reason,
+            "IncorrectRole.NotInitiatingSide"
+        );
+        a.opposite.owner_id.clear();
+        assert_eq!(
+            begin_connect(&mut a).unwrap_err().reason,
+            "IncorrectOppositeInterfaceInfo.NotSet"
+        );
+        let (mut a, mut b) = pair();
+        connect(&mut a, &mut b);
+        assert_eq!(begin_connect(&mut a).unwrap_err().reason, "IncorrectStatus");
+    }
+
+    #[test]
+    fn deleting_one_end_returns_the_other_to_idle() {
+        let (mut a, mut b) = pair();
+        connect(&mut a, &mut b);
+        assert!(check_delete(&a).is_err());
+        suspend(&mut a).unwrap();
+        settle(&mut a, &mut b, &mut Vec::new());
+        check_delete(&a).unwrap();
+        assert_eq!(
+            apply_report(&mut b, &deletion_report(&a), DateTime::default()),
+            Applied::Changed
+        );
+        assert_eq!(b.status, Status::Idle);
+        assert_eq!(b.last_opposite_status, Some(Status::Deleted));
+        assert!(b.suspended_by().is_empty());
+    }
+
+    #[test]
+    fn versions_only_grow() {
+        let (mut a, mut b) = pair();
+        let mut last = (a.version, b.version);
+        connect(&mut a, &mut b);
+        for step in 0..3 {
+            if step % 2 == 0 {
+                suspend(&mut a).unwrap()
+            } else {
+                activate(&mut a).unwrap()
+            }
+            settle(&mut a, &mut b, &mut Vec::new());
+            assert!(a.version > last.0 && b.version > last.1);
+            last = (a.version, b.version);
+        }
+    }
+}

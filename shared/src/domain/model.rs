@@ -1,0 +1,216 @@
+//! The resources of one account, as stored and as the rules see them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vpc {
+    pub vpc_id: String,
+    pub region_id: String,
+    pub cidr_block: String,
+    pub vrouter_id: String,
+    pub route_table_id: String,
+    pub name: String,
+    pub description: String,
+    pub creation_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vbr {
+    pub vbr_id: String,
+    pub region_id: String,
+    pub access_point_id: String,
+    pub route_table_id: String,
+    pub name: String,
+    pub description: String,
+    pub creation_time: DateTime<Utc>,
+}
+
+/// The seed's statuses (console names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Status {
+    Idle,
+    Connecting,
+    Accepting,
+    Activated,
+    Suspending,
+    Suspended,
+    Activating,
+    Modifying,
+    Deleting,
+    Deleted,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    InitiatingSide,
+    AcceptingSide,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RouterType {
+    VRouter,
+    Vbr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChargeType {
+    PostPaid,
+    PrePaid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PricingCycle {
+    Month,
+    Year,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BusinessStatus {
+    Normal,
+    FinancialLocked,
+    SecurityLocked,
+}
+
+/// The other end as this end's owner configured it (the real API's Opposite* fields).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OppositeConfig {
+    pub region_id: String,
+    pub router_id: String,
+    pub router_type: Option<RouterType>,
+    pub interface_id: String,
+    pub owner_id: String,
+    pub access_point_id: String,
+}
+
+impl OppositeConfig {
+    /// The four fields Connect needs on both ends.
+    pub fn missing_for_connect(&self) -> Option<&'static str> {
+        if self.interface_id.is_empty() {
+            Some("opposite_interface_id")
+        } else if self.owner_id.is_empty() {
+            Some("opposite_interface_owner_id")
+        } else if self.router_id.is_empty() {
+            Some("opposite_router_id")
+        } else if self.router_type.is_none() {
+            Some("opposite_router_type")
+        } else {
+            None
+        }
+    }
+}
+
+/// What one end tells the other about itself: the message of the peer link, also used between two ends
+/// of one account. A full snapshot, so applying it twice or late does no harm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndReport {
+    pub interface_id: String,
+    pub owner_id: String,
+    pub router_id: String,
+    pub router_type: RouterType,
+    pub region_id: String,
+    /// The sender's generation; a receiver ignores a report not newer than the last it applied.
+    pub version: u64,
+    pub status: Status,
+    pub spec: String,
+    pub bandwidth: u32,
+    pub business_status: BusinessStatus,
+    /// Whether the sender's owner holds the connection suspended.
+    pub own_suspended: bool,
+    /// Grows with every suspend or activate by the sender's owner.
+    pub intent_version: u64,
+    /// The receiver's intent version that the sender has applied.
+    pub seen_intent_version: u64,
+    /// The sender's intent version that the sender knows the receiver has applied.
+    pub echoed_intent_version: u64,
+    /// The sender's end is gone.
+    pub deleted: bool,
+}
+
+/// One end's side of an established (or being established) connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub own_suspended: bool,
+    pub intent_version: u64,
+    /// Whether the connection was suspended at the last moment both sides had confirmed everything;
+    /// `None` until the handshake first completed.
+    pub settled_suspended: Option<bool>,
+    /// The last report applied from the other end.
+    pub opposite: EndReport,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouterInterface {
+    pub router_interface_id: String,
+    pub owner_id: String,
+    pub name: String,
+    pub description: String,
+    pub region_id: String,
+    pub role: Role,
+    pub router_type: RouterType,
+    pub router_id: String,
+    pub access_point_id: String,
+    /// A spec name, or Negative on an acceptor end.
+    pub spec: String,
+    pub status: Status,
+    pub business_status: BusinessStatus,
+    pub opposite: OppositeConfig,
+    pub charge_type: ChargeType,
+    pub pricing_cycle: Option<PricingCycle>,
+    pub period: u32,
+    pub auto_pay: bool,
+    pub auto_renew: bool,
+    pub health_check_source_ip: String,
+    pub health_check_target_ip: String,
+    pub creation_time: DateTime<Utc>,
+    pub connected_time: Option<DateTime<Utc>>,
+    pub end_time: Option<DateTime<Utc>>,
+    pub last_error: String,
+    /// The opposite's status as last seen; `Deleted` once the other end was deleted.
+    pub last_opposite_status: Option<Status>,
+    pub link: Option<Link>,
+    pub version: u64,
+}
+
+impl RouterInterface {
+    pub fn bandwidth(&self) -> u32 {
+        super::catalog::bandwidth(&self.spec)
+    }
+
+    /// What this end tells the other end.
+    pub fn report(&self) -> EndReport {
+        let link = self.link.as_ref();
+        EndReport {
+            interface_id: self.router_interface_id.clone(),
+            owner_id: self.owner_id.clone(),
+            router_id: self.router_id.clone(),
+            router_type: self.router_type,
+            region_id: self.region_id.clone(),
+            version: self.version,
+            status: self.status,
+            spec: self.spec.clone(),
+            bandwidth: self.bandwidth(),
+            business_status: self.business_status,
+            own_suspended: link.is_some_and(|l| l.own_suspended),
+            intent_version: link.map_or(0, |l| l.intent_version),
+            seen_intent_version: link.map_or(0, |l| l.opposite.intent_version),
+            echoed_intent_version: link.map_or(0, |l| l.opposite.seen_intent_version),
+            deleted: false,
+        }
+    }
+
+    /// The accounts whose suspension holds this connection suspended.
+    pub fn suspended_by(&self) -> Vec<String> {
+        let Some(link) = &self.link else {
+            return Vec::new();
+        };
+        let mut by = Vec::new();
+        if link.own_suspended {
+            by.push(self.owner_id.clone());
+        }
+        if link.opposite.own_suspended {
+            by.push(link.opposite.owner_id.clone());
+        }
+        by
+    }
+}

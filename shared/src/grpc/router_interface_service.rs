@@ -1,0 +1,256 @@
+//! `expressconnect.v1.RouterInterfaceService`.
+
+use tonic::{Request, Response, Status};
+
+use super::blocking;
+use super::convert::{self, decode, int32, router_interface_to_pb, status_to_pb};
+use crate::account::{Account, ModifyAttributes, PageRequest, RouterInterfaceFilter};
+use crate::api::v1::{self as pb, router_interface_service_server::RouterInterfaceService};
+use crate::domain::DomainResult;
+use crate::domain::rules::{NewRouterInterface, PeeringForm};
+
+#[derive(Debug, Clone)]
+pub struct RouterInterfaceApi {
+    account: Account,
+}
+
+impl RouterInterfaceApi {
+    pub fn new(account: Account) -> Self {
+        Self { account }
+    }
+}
+
+fn new_router_interface(r: pb::CreateRouterInterfaceRequest) -> DomainResult<NewRouterInterface> {
+    Ok(NewRouterInterface {
+        region_id: r.region_id,
+        role: decode("role", r.role, convert::role)?,
+        router_type: decode("router_type", r.router_type, convert::router_type)?,
+        router_id: r.router_id,
+        spec: r.spec,
+        opposite_region_id: r.opposite_region_id,
+        opposite_router_id: r.opposite_router_id,
+        opposite_router_type: decode(
+            "opposite_router_type",
+            r.opposite_router_type,
+            convert::router_type,
+        )?,
+        opposite_interface_id: r.opposite_interface_id,
+        opposite_interface_owner_id: r.opposite_interface_owner_id,
+        access_point_id: r.access_point_id,
+        opposite_access_point_id: r.opposite_access_point_id,
+        name: r.name,
+        description: r.description,
+        charge_type: decode(
+            "instance_charge_type",
+            r.instance_charge_type,
+            convert::charge_type,
+        )?,
+        pricing_cycle: decode("pricing_cycle", r.pricing_cycle, convert::pricing_cycle)?,
+        period: r.period,
+        auto_pay: r.auto_pay,
+        auto_renew: r.auto_renew,
+        health_check_source_ip: r.health_check_source_ip,
+        health_check_target_ip: r.health_check_target_ip,
+    })
+}
+
+fn peering_form(r: pb::CreatePeeringConnectionRequest) -> DomainResult<PeeringForm> {
+    Ok(PeeringForm {
+        account_type: decode("account_type", r.account_type, convert::account_type)?,
+        connection_type: decode(
+            "connection_type",
+            r.connection_type,
+            convert::connection_type,
+        )?,
+        routers_to_create: decode(
+            "routers_to_create",
+            r.routers_to_create,
+            convert::routers_to_create,
+        )?,
+        local_region_id: r.local_region_id,
+        local_router_id: r.local_router_id,
+        peer_region_id: r.peer_region_id,
+        peer_router_id: r.peer_router_id,
+        peer_account_id: r.peer_account_id,
+        peer_interface_id: r.peer_interface_id,
+        bandwidth: r.bandwidth,
+        charge_type: decode(
+            "instance_charge_type",
+            r.instance_charge_type,
+            convert::charge_type,
+        )?,
+        pricing_cycle: decode("pricing_cycle", r.pricing_cycle, convert::pricing_cycle)?,
+        period: r.period,
+        auto_renew: r.auto_renew,
+        name: r.name,
+        description: r.description,
+    })
+}
+
+fn modify_attributes(
+    r: pb::ModifyRouterInterfaceAttributeRequest,
+) -> DomainResult<ModifyAttributes> {
+    Ok(ModifyAttributes {
+        router_interface_id: r.router_interface_id,
+        name: r.name,
+        description: r.description,
+        opposite_interface_id: r.opposite_interface_id,
+        opposite_router_id: r.opposite_router_id,
+        opposite_router_type: decode(
+            "opposite_router_type",
+            r.opposite_router_type,
+            convert::router_type,
+        )?,
+        opposite_interface_owner_id: r.opposite_interface_owner_id,
+        health_check_source_ip: r.health_check_source_ip,
+        health_check_target_ip: r.health_check_target_ip,
+        delete_health_check: r.delete_health_check,
+    })
+}
+
+fn filter(r: &pb::DescribeRouterInterfacesRequest) -> DomainResult<RouterInterfaceFilter> {
+    Ok(RouterInterfaceFilter {
+        ids: r.router_interface_ids.clone(),
+        status: decode("status", r.status, convert::status)?,
+        role: decode("role", r.role, convert::role)?,
+        router_id: r.router_id.clone(),
+        region_id: r.region_id.clone(),
+    })
+}
+
+#[tonic::async_trait]
+impl RouterInterfaceService for RouterInterfaceApi {
+    async fn create_router_interface(
+        &self,
+        request: Request<pb::CreateRouterInterfaceRequest>,
+    ) -> Result<Response<pb::CreateRouterInterfaceResponse>, Status> {
+        let r = request.into_inner();
+        let token = r.client_token.clone();
+        let router_interface_id = blocking(&self.account, move |a| {
+            a.create_router_interface(new_router_interface(r)?, &token)
+        })
+        .await?;
+        Ok(Response::new(pb::CreateRouterInterfaceResponse {
+            router_interface_id,
+        }))
+    }
+
+    async fn create_peering_connection(
+        &self,
+        request: Request<pb::CreatePeeringConnectionRequest>,
+    ) -> Result<Response<pb::CreatePeeringConnectionResponse>, Status> {
+        let r = request.into_inner();
+        let token = r.client_token.clone();
+        let created = blocking(&self.account, move |a| {
+            a.create_peering_connection(peering_form(r)?, &token)
+        })
+        .await?;
+        Ok(Response::new(pb::CreatePeeringConnectionResponse {
+            initiator_interface_id: created.initiator_interface_id,
+            acceptor_interface_id: created.acceptor_interface_id,
+        }))
+    }
+
+    async fn modify_router_interface_attribute(
+        &self,
+        request: Request<pb::ModifyRouterInterfaceAttributeRequest>,
+    ) -> Result<Response<pb::ModifyRouterInterfaceAttributeResponse>, Status> {
+        let r = request.into_inner();
+        let token = r.client_token.clone();
+        blocking(&self.account, move |a| {
+            a.modify_router_interface_attribute(modify_attributes(r)?, &token)
+        })
+        .await?;
+        Ok(Response::new(pb::ModifyRouterInterfaceAttributeResponse {}))
+    }
+
+    async fn connect_router_interface(
+        &self,
+        request: Request<pb::ConnectRouterInterfaceRequest>,
+    ) -> Result<Response<pb::ConnectRouterInterfaceResponse>, Status> {
+        let r = request.into_inner();
+        let status = blocking(&self.account, move |a| {
+            a.connect_router_interface(&r.router_interface_id, &r.client_token)
+        })
+        .await?;
+        Ok(Response::new(pb::ConnectRouterInterfaceResponse {
+            status: status_to_pb(status).into(),
+        }))
+    }
+
+    async fn deactivate_router_interface(
+        &self,
+        request: Request<pb::DeactivateRouterInterfaceRequest>,
+    ) -> Result<Response<pb::DeactivateRouterInterfaceResponse>, Status> {
+        let r = request.into_inner();
+        let status = blocking(&self.account, move |a| {
+            a.deactivate_router_interface(&r.router_interface_id, &r.client_token)
+        })
+        .await?;
+        Ok(Response::new(pb::DeactivateRouterInterfaceResponse {
+            status: status_to_pb(status).into(),
+        }))
+    }
+
+    async fn activate_router_interface(
+        &self,
+        request: Request<pb::ActivateRouterInterfaceRequest>,
+    ) -> Result<Response<pb::ActivateRouterInterfaceResponse>, Status> {
+        let r = request.into_inner();
+        let status = blocking(&self.account, move |a| {
+            a.activate_router_interface(&r.router_interface_id, &r.client_token)
+        })
+        .await?;
+        Ok(Response::new(pb::ActivateRouterInterfaceResponse {
+            status: status_to_pb(status).into(),
+        }))
+    }
+
+    async fn delete_router_interface(
+        &self,
+        request: Request<pb::DeleteRouterInterfaceRequest>,
+    ) -> Result<Response<pb::DeleteRouterInterfaceResponse>, Status> {
+        let r = request.into_inner();
+        blocking(&self.account, move |a| {
+            a.delete_router_interface(&r.router_interface_id, &r.client_token)
+        })
+        .await?;
+        Ok(Response::new(pb::DeleteRouterInterfaceResponse {}))
+    }
+
+    async fn describe_router_interfaces(
+        &self,
+        request: Request<pb::DescribeRouterInterfacesRequest>,
+    ) -> Result<Response<pb::DescribeRouterInterfacesResponse>, Status> {
+        let r = request.into_inner();
+        let page = blocking(&self.account, move |a| {
+            a.describe_router_interfaces(
+                &filter(&r)?,
+                PageRequest::new(r.page_number, r.page_size)?,
+            )
+        })
+        .await?;
+        Ok(Response::new(pb::DescribeRouterInterfacesResponse {
+            router_interfaces: page.items.into_iter().map(router_interface_to_pb).collect(),
+            total_count: int32(page.total_count),
+            page_number: int32(page.number),
+            page_size: int32(page.size),
+        }))
+    }
+
+    async fn describe_router_interface_attribute(
+        &self,
+        request: Request<pb::DescribeRouterInterfaceAttributeRequest>,
+    ) -> Result<Response<pb::DescribeRouterInterfaceAttributeResponse>, Status> {
+        let r = request.into_inner();
+        let ri = blocking(&self.account, move |a| {
+            a.describe_router_interface(&r.router_interface_id)
+        })
+        .await?;
+        Ok(Response::new(
+            pb::DescribeRouterInterfaceAttributeResponse {
+                router_interface: Some(router_interface_to_pb(ri)),
+            },
+        ))
+    }
+}

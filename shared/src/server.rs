@@ -1,0 +1,175 @@
+//! Server bootstrap shared by both services: storage, the public services, health, reflection,
+//! tracing, and graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+
+use crate::account::Account;
+use crate::api::v1::router_interface_service_server::RouterInterfaceServiceServer;
+use crate::api::v1::vpc_service_server::VpcServiceServer;
+use crate::clock::SystemClock;
+use crate::config::{Defaults, ServiceConfig, Storage};
+use crate::grpc::{RouterInterfaceApi, VpcApi};
+use crate::store::{SqliteStore, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("gRPC server: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+/// Logs to stderr; `RUST_LOG` picks what (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A second call (peeringctl runs two services in one process) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn open_account(config: &ServiceConfig) -> Result<Account, StoreError> {
+    let store: Box<dyn Store> = match &config.storage {
+        Storage::InMemory => Box::new(SqliteStore::in_memory()?),
+        Storage::Directory(dir) => Box::new(SqliteStore::open(dir)?),
+    };
+    Account::open(&config.account_id, store, Arc::new(SystemClock))
+}
+
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })
+}
+
+/// Serves the account on `listener` until `shutdown` completes; then reports NOT_SERVING, lets in-flight
+/// calls finish and closes the store.
+pub async fn serve(
+    config: &ServiceConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServerError> {
+    let account = open_account(config)?;
+    let span =
+        tracing::info_span!("service", service = config.service, account_id = %config.account_id);
+    let _entered = span.enter();
+
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<VpcServiceServer<VpcApi>>().await;
+    health
+        .set_serving::<RouterInterfaceServiceServer<RouterInterfaceApi>>()
+        .await;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(crate::api::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1()?;
+    let reflection_v1alpha = reflection().build_v1alpha()?;
+
+    let drain = {
+        let health = health.clone();
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down: NOT_SERVING, finishing in-flight calls");
+            health
+                .set_service_status("", ServingStatus::NotServing)
+                .await;
+            health.set_not_serving::<VpcServiceServer<VpcApi>>().await;
+            health
+                .set_not_serving::<RouterInterfaceServiceServer<RouterInterfaceApi>>()
+                .await;
+        }
+    };
+    tracing::info!(account_name = %config.account_name, addr = ?listener.local_addr().ok(), "serving");
+    let served = Server::builder()
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(VpcServiceServer::new(VpcApi::new(account.clone())))
+        .add_service(RouterInterfaceServiceServer::new(RouterInterfaceApi::new(
+            account.clone(),
+        )))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
+        .await;
+    account.close()?;
+    tracing::info!("store closed");
+    Ok(served?)
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+/// Binds and says where, on one machine-readable stdout line, so scripts and tests can find an
+/// ephemeral port.
+pub async fn bind_and_announce(config: &ServiceConfig) -> Result<TcpListener, ServerError> {
+    let listener = bind(config.listen).await?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: config.listen,
+        source,
+    })?;
+    println!(
+        "{} account {} listening on {addr}",
+        config.service, config.account_id
+    );
+    Ok(listener)
+}
+
+/// A service binary's whole life: parse flags, bind, serve until SIGINT or SIGTERM.
+pub async fn main(defaults: &Defaults, about: &'static str) -> ExitCode {
+    let config = crate::config::parse(defaults, about);
+    init_tracing();
+    let served = match bind_and_announce(&config).await {
+        Ok(listener) => serve(&config, listener, shutdown_signal()).await,
+        Err(e) => Err(e),
+    };
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}: {e}", defaults.service);
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Durable state of one account. The interface speaks in domain records and knows nothing of SQLite, so
+//! another backend (PostgreSQL) can stand behind it.
+
+mod sqlite;
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::model::{RouterInterface, Vbr, Vpc};
+
+pub use sqlite::SqliteStore;
+
+/// The first answer to a mutating call made with a client token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientTokenRecord {
+    /// A hash of the request, to tell a retry from a different call reusing the token.
+    pub fingerprint: u64,
+    pub outcome: serde_json::Value,
+}
+
+/// One change to durable state; a call's changes are committed together or not at all.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    PutVpc(Vpc),
+    DeleteVpc(String),
+    PutVbr(Vbr),
+    DeleteVbr(String),
+    PutRouterInterface(Box<RouterInterface>),
+    DeleteRouterInterface(String),
+    PutClientToken(String, ClientTokenRecord),
+}
+
+/// Everything an account has, as loaded at start.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub vpcs: Vec<Vpc>,
+    pub vbrs: Vec<Vbr>,
+    pub router_interfaces: Vec<RouterInterface>,
+    pub client_tokens: HashMap<String, ClientTokenRecord>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage: {0}")]
+    Backend(String),
+    #[error("stored record {id} is unreadable: {source}")]
+    Corrupt {
+        id: String,
+        source: serde_json::Error,
+    },
+    #[error("the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+pub trait Store: Send {
+    fn load(&mut self) -> Result<Snapshot, StoreError>;
+    /// Writes `changes` atomically and durably (synced to disk) before returning.
+    fn commit(&mut self, changes: &[Change]) -> Result<(), StoreError>;
+    /// Flushes and closes; called once at shutdown.
+    fn close(&mut self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,267 @@
+//! Harness for scenario tests: runs the real service binaries on ephemeral loopback ports, with their
+//! own data directories, and hands out gRPC clients to them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use shared::api::v1::router_interface_service_client::RouterInterfaceServiceClient;
+use shared::api::v1::vpc_service_client::VpcServiceClient;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tonic::transport::Channel;
+use tonic_types::StatusExt;
+
+pub use shared::api::v1 as pb;
+
+/// Account ids the binaries use by default.
+pub const ACCOUNT_A: &str = "1000000000000001";
+pub const ACCOUNT_B: &str = "1000000000000002";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binary {
+    Initiator,
+    Acceptor,
+}
+
+impl Binary {
+    pub fn name(self) -> &'static str {
+        match self {
+            Binary::Initiator => "initiator-svc",
+            Binary::Acceptor => "acceptor-svc",
+        }
+    }
+}
+
+/// The directory that holds this build's binaries (target/debug or target/release).
+fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target directory")
+        .to_path_buf()
+}
+
+/// Path of a service binary, built once per test process: `cargo test` does not build the binaries of
+/// other packages, so the harness asks cargo for them.
+pub fn binary_path(binary: Binary) -> PathBuf {
+    static BUILT: Mutex<bool> = Mutex::new(false);
+    let mut built = BUILT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if !*built {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut build = std::process::Command::new(cargo);
+        build.args([
+            "build",
+            "--quiet",
+            "-p",
+            "initiator-svc",
+            "-p",
+            "acceptor-svc",
+            "-p",
+            "peeringctl",
+        ]);
+        if bin_dir().ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("run cargo build");
+        assert!(status.success(), "building the service binaries failed");
+        *built = true;
+    }
+    bin_dir().join(binary.name())
+}
+
+/// A temporary directory removed on drop.
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("peering-test-{}", uuid_like()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Default for TempDir {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{}-{nanos}", std::process::id())
+}
+
+/// A running service process.
+#[derive(Debug)]
+pub struct Service {
+    pub binary: Binary,
+    pub addr: SocketAddr,
+    pub data_dir: Option<PathBuf>,
+    child: Child,
+}
+
+impl Service {
+    /// Starts `binary` on an ephemeral port; `data_dir` None means `--in-memory`.
+    pub async fn start(binary: Binary, data_dir: Option<&Path>) -> Self {
+        Self::start_on(binary, data_dir, "127.0.0.1:0".parse().unwrap()).await
+    }
+
+    pub async fn start_on(binary: Binary, data_dir: Option<&Path>, listen: SocketAddr) -> Self {
+        let mut command = Command::new(binary_path(binary));
+        command.arg("--listen").arg(listen.to_string());
+        match data_dir {
+            Some(dir) => command.arg("--data-dir").arg(dir),
+            None => command.arg("--in-memory"),
+        };
+        command
+            .env_remove("PEERING_LISTEN")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command.spawn().expect("start service");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("service announced its address in time")
+            .unwrap()
+            .expect("service printed a line");
+        let addr = line
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .expect("an address at the end of the line");
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Self {
+            binary,
+            addr,
+            data_dir: data_dir.map(Path::to_path_buf),
+            child,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    async fn channel(&self) -> Channel {
+        Channel::from_shared(self.url())
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect to service")
+    }
+
+    pub async fn vpcs(&self) -> VpcServiceClient<Channel> {
+        VpcServiceClient::new(self.channel().await)
+    }
+
+    pub async fn router_interfaces(&self) -> RouterInterfaceServiceClient<Channel> {
+        RouterInterfaceServiceClient::new(self.channel().await)
+    }
+
+    /// Graceful stop: SIGTERM, then wait for the process to exit.
+    pub async fn stop(mut self) -> std::process::ExitStatus {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .arg("-TERM")
+                .arg(pid.to_string())
+                .status();
+        }
+        tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("service stopped in time")
+            .unwrap()
+    }
+
+    /// Hard stop: SIGKILL.
+    pub async fn kill(mut self) {
+        self.child.kill().await.unwrap();
+    }
+
+    /// Starts the same binary again on the same data directory and port.
+    pub async fn restart(self) -> Self {
+        let (binary, addr, dir) = (self.binary, self.addr, self.data_dir.clone());
+        let status = self.stop().await;
+        assert!(status.success(), "graceful stop exits 0, got {status}");
+        Self::start_on(binary, dir.as_deref(), addr).await
+    }
+}
+
+/// The error code (google.rpc.ErrorInfo reason) of a failed call.
+pub fn reason(status: &tonic::Status) -> String {
+    status
+        .get_details_error_info()
+        .map(|i| i.reason)
+        .unwrap_or_default()
+}
+
+/// The request field an error names (ErrorInfo metadata `field`).
+pub fn field(status: &tonic::Status) -> Option<String> {
+    status
+        .get_details_error_info()
+        .and_then(|i| i.metadata.get("field").cloned())
+}
+
+/// Creates a VPC and returns (vpc_id, vrouter_id).
+pub async fn create_vpc(
+    client: &mut VpcServiceClient<Channel>,
+    region: &str,
+    cidr: &str,
+) -> (String, String) {
+    let r = client
+        .create_vpc(pb::CreateVpcRequest {
+            region_id: region.into(),
+            cidr_block: cidr.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    (r.vpc_id, r.vrouter_id)
+}
+
+/// Describes one router interface.
+pub async fn describe(
+    client: &mut RouterInterfaceServiceClient<Channel>,
+    id: &str,
+) -> pb::RouterInterface {
+    client
+        .describe_router_interface_attribute(pb::DescribeRouterInterfaceAttributeRequest {
+            router_interface_id: id.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .router_interface
+        .unwrap()
+}
+
+/// The status of a router interface.
+pub async fn status_of(client: &mut RouterInterfaceServiceClient<Channel>, id: &str) -> pb::Status {
+    describe(client, id).await.status()
+}
