@@ -18,6 +18,8 @@ use tonic_types::StatusExt;
 
 pub use shared::api::v1 as pb;
 
+pub mod fixtures;
+
 /// Account ids the binaries use by default.
 pub const ACCOUNT_A: &str = "1000000000000001";
 pub const ACCOUNT_B: &str = "1000000000000002";

@@ -65,8 +65,16 @@ async fn everything_survives_a_graceful_restart_and_a_kill() {
         .into_inner();
     assert_eq!(vpcs_before.total_count, 2);
 
-    // Graceful restart (SIGTERM, exit 0), then a kill -9 and a cold start.
-    let svc = svc.restart().await;
+    // Graceful restart (SIGTERM, exit 0, the WAL folded back into the database), then a kill -9 and a
+    // cold start.
+    let (binary, addr, data_dir) = (svc.binary, svc.addr, svc.data_dir.clone());
+    assert!(svc.stop().await.success(), "SIGTERM exits 0");
+    let wal = dir.path().join("account.sqlite3-wal");
+    assert!(
+        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
+        "the store was closed cleanly"
+    );
+    let svc = Service::start_on(binary, data_dir.as_deref(), addr).await;
     let (mut vpcs, mut ris) = (svc.vpcs().await, svc.router_interfaces().await);
     assert_eq!(
         describe(&mut ris, &peering.initiator_interface_id).await,

