@@ -2,13 +2,16 @@
 
 use std::process::ExitCode;
 
-use shared::config::ACCEPTOR_DEFAULTS;
+use acceptor_svc::AcceptorRole;
+use shared::config::{self, ACCEPTOR_DEFAULTS};
+
+/// acceptor-svc has no flags of its own beyond the shared ones.
+#[derive(Debug, clap::Args)]
+struct NoFlags {}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    shared::server::main(
-        &ACCEPTOR_DEFAULTS,
-        "Express Connect peering emulator: the accepting account's control plane",
-    )
-    .await
+    let about = "Express Connect peering emulator: the accepting account's control plane";
+    let (config, NoFlags {}) = config::parse::<NoFlags>(&ACCEPTOR_DEFAULTS, about);
+    shared::server::main(&ACCEPTOR_DEFAULTS, config, &AcceptorRole).await
 }

@@ -2,13 +2,12 @@
 
 use std::process::ExitCode;
 
-use shared::config::INITIATOR_DEFAULTS;
+use initiator_svc::{InitiatorArgs, InitiatorRole};
+use shared::config::{self, INITIATOR_DEFAULTS};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    shared::server::main(
-        &INITIATOR_DEFAULTS,
-        "Express Connect peering emulator: the initiating account's control plane",
-    )
-    .await
+    let about = "Express Connect peering emulator: the initiating account's control plane";
+    let (config, args) = config::parse::<InitiatorArgs>(&INITIATOR_DEFAULTS, about);
+    shared::server::main(&INITIATOR_DEFAULTS, config, &InitiatorRole { peers: args.peers }).await
 }

@@ -4,16 +4,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use shared::config::{ACCEPTOR_DEFAULTS, Defaults, INITIATOR_DEFAULTS, ServiceConfig, Storage};
-use shared::server;
+use std::sync::Arc;
+
+use acceptor_svc::AcceptorRole;
+use initiator_svc::InitiatorRole;
+use shared::config::{ACCEPTOR_DEFAULTS, Defaults, INITIATOR_DEFAULTS, PeerAddress, ServiceConfig, Storage};
+use shared::server::{self, Role};
 use tokio::sync::watch;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "peeringctl",
-    version,
-    about = "Express Connect peering emulator: launcher and client"
-)]
+#[command(name = "peeringctl", version, about = "Express Connect peering emulator: launcher and client")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -44,45 +44,29 @@ fn service_config(
     data_dir: PathBuf,
     in_memory: bool,
 ) -> ServiceConfig {
-    ServiceConfig {
-        service: defaults.service,
-        listen,
-        account_id: defaults.account_id.to_owned(),
-        account_name: defaults.account_name.to_owned(),
-        storage: if in_memory {
-            Storage::InMemory
-        } else {
-            Storage::Directory(data_dir)
-        },
-    }
+    ServiceConfig::new(defaults, listen, if in_memory { Storage::InMemory } else { Storage::Directory(data_dir) })
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let Command::Up {
-        initiator_listen,
-        acceptor_listen,
-        data_dir,
-        in_memory,
-    } = Cli::parse().command;
+    let Command::Up { initiator_listen, acceptor_listen, data_dir, in_memory } = Cli::parse().command;
     server::init_tracing();
-    let configs = [
-        service_config(
-            &INITIATOR_DEFAULTS,
-            initiator_listen,
-            data_dir.join("initiator"),
-            in_memory,
+    // Account A's service dials account B's.
+    let acceptor_peer =
+        PeerAddress { account_id: ACCEPTOR_DEFAULTS.account_id.to_owned(), url: format!("http://{acceptor_listen}") };
+    let roles: [(ServiceConfig, Arc<dyn Role>); 2] = [
+        (
+            service_config(&INITIATOR_DEFAULTS, initiator_listen, data_dir.join("initiator"), in_memory),
+            Arc::new(InitiatorRole { peers: vec![acceptor_peer] }),
         ),
-        service_config(
-            &ACCEPTOR_DEFAULTS,
-            acceptor_listen,
-            data_dir.join("acceptor"),
-            in_memory,
+        (
+            service_config(&ACCEPTOR_DEFAULTS, acceptor_listen, data_dir.join("acceptor"), in_memory),
+            Arc::new(AcceptorRole),
         ),
     ];
     let (stop, stopped) = watch::channel(false);
     let mut services = Vec::new();
-    for config in configs {
+    for (config, role) in roles {
         let listener = match server::bind_and_announce(&config).await {
             Ok(l) => l,
             Err(e) => {
@@ -95,13 +79,11 @@ async fn main() -> ExitCode {
             let shutdown = async move {
                 let _ = stopped.wait_for(|s| *s).await;
             };
-            let result = server::serve(&config, listener, shutdown).await;
+            let result = server::serve(&config, role.as_ref(), listener, shutdown).await;
             (config.service, result)
         }));
     }
-    println!(
-        "both accounts are up; try: grpcurl -plaintext {initiator_listen} list   (Ctrl-C stops both)"
-    );
+    println!("both accounts are up; try: grpcurl -plaintext {initiator_listen} list   (Ctrl-C stops both)");
     server::shutdown_signal().await;
     let _ = stop.send(true);
     let mut code = ExitCode::SUCCESS;

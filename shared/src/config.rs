@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{ArgMatches, Args, Command, FromArgMatches};
 
@@ -24,6 +25,17 @@ pub struct ServiceArgs {
     /// Keep everything in memory: nothing survives a restart.
     #[arg(long, env = "PEERING_IN_MEMORY")]
     pub in_memory: bool,
+    /// How long Connect, Deactivate and Activate wait for the other end before answering with a
+    /// transitional status (Connecting, Suspending, Activating), in milliseconds.
+    #[arg(long, env = "PEERING_SETTLE_WAIT_MS", default_value_t = 2000)]
+    pub settle_wait_ms: u64,
+    /// How long a connect may wait for the acceptor before the end returns to Idle, in milliseconds.
+    #[arg(long, env = "PEERING_CONNECT_TIMEOUT_MS", default_value_t = 30_000)]
+    pub connect_timeout_ms: u64,
+    /// A delay before each message to the other account, in milliseconds, so that the transitional
+    /// statuses can be watched in demos and tests.
+    #[arg(long, env = "PEERING_TRANSITION_DELAY_MS", default_value_t = 0)]
+    pub transition_delay_ms: u64,
 }
 
 /// The defaults that make one binary a given account out of the box.
@@ -65,28 +77,35 @@ pub struct ServiceConfig {
     pub account_id: String,
     pub account_name: String,
     pub storage: Storage,
+    pub settle_wait: Duration,
+    pub connect_timeout: Duration,
+    pub transition_delay: Duration,
+}
+
+impl ServiceConfig {
+    /// A config with the defaults of `defaults` and the given address and storage.
+    pub fn new(defaults: &Defaults, listen: SocketAddr, storage: Storage) -> Self {
+        Self {
+            service: defaults.service,
+            listen,
+            account_id: defaults.account_id.to_owned(),
+            account_name: defaults.account_name.to_owned(),
+            storage,
+            settle_wait: Duration::from_millis(2000),
+            connect_timeout: Duration::from_millis(30_000),
+            transition_delay: Duration::ZERO,
+        }
+    }
 }
 
 impl ServiceArgs {
     /// The service's flags with its own defaults.
     pub fn command(defaults: &Defaults, about: &'static str) -> Command {
-        Self::augment_args(
-            Command::new(defaults.service)
-                .about(about)
-                .version(env!("CARGO_PKG_VERSION")),
-        )
-        .mut_arg("listen", |a| {
-            a.default_value(defaults.listen).required(false)
-        })
-        .mut_arg("account_id", |a| {
-            a.default_value(defaults.account_id).required(false)
-        })
-        .mut_arg("account_name", |a| {
-            a.default_value(defaults.account_name).required(false)
-        })
-        .mut_arg("data_dir", |a| {
-            a.default_value(defaults.data_dir).required(false)
-        })
+        Self::augment_args(Command::new(defaults.service).about(about).version(env!("CARGO_PKG_VERSION")))
+            .mut_arg("listen", |a| a.default_value(defaults.listen).required(false))
+            .mut_arg("account_id", |a| a.default_value(defaults.account_id).required(false))
+            .mut_arg("account_name", |a| a.default_value(defaults.account_name).required(false))
+            .mut_arg("data_dir", |a| a.default_value(defaults.data_dir).required(false))
     }
 
     pub fn from_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
@@ -103,24 +122,46 @@ impl ServiceArgs {
             listen: self.listen,
             account_id: self.account_id,
             account_name: self.account_name,
-            storage: if self.in_memory {
-                Storage::InMemory
-            } else {
-                Storage::Directory(self.data_dir)
-            },
+            storage: if self.in_memory { Storage::InMemory } else { Storage::Directory(self.data_dir) },
+            settle_wait: Duration::from_millis(self.settle_wait_ms),
+            connect_timeout: Duration::from_millis(self.connect_timeout_ms),
+            transition_delay: Duration::from_millis(self.transition_delay_ms),
         })
     }
 }
 
-/// Parses the process's arguments into a config, exiting with clap's message on bad input.
-pub fn parse(defaults: &Defaults, about: &'static str) -> ServiceConfig {
-    let matches = ServiceArgs::command(defaults, about).get_matches();
+/// Parses the process's arguments into a config and the binary's own flags `E`, exiting with clap's
+/// message on bad input.
+pub fn parse<E: Args + FromArgMatches>(defaults: &Defaults, about: &'static str) -> (ServiceConfig, E) {
+    let command = || E::augment_args(ServiceArgs::command(defaults, about));
+    let matches = command().get_matches();
+    let extra = E::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let args = ServiceArgs::from_matches(&matches).unwrap_or_else(|e| e.exit());
-    args.validate(defaults.service).unwrap_or_else(|message| {
-        ServiceArgs::command(defaults, about)
-            .error(clap::error::ErrorKind::ValueValidation, message)
-            .exit()
-    })
+    let config = args
+        .validate(defaults.service)
+        .unwrap_or_else(|message| command().error(clap::error::ErrorKind::ValueValidation, message).exit());
+    (config, extra)
+}
+
+/// A peer account and where its service listens: `ACCOUNT_ID=URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerAddress {
+    pub account_id: String,
+    pub url: String,
+}
+
+impl std::str::FromStr for PeerAddress {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (account_id, url) = s
+            .split_once('=')
+            .ok_or_else(|| format!("{s:?} is not ACCOUNT_ID=URL (e.g. 1000000000000002=http://127.0.0.1:50052)"))?;
+        ids::parse_account("the peer account id", account_id).map_err(|e| e.message)?;
+        let url = if url.contains("://") { url.to_owned() } else { format!("http://{url}") };
+        url.parse::<tonic::transport::Uri>().map_err(|e| format!("{url:?} is not a URL: {e}"))?;
+        Ok(Self { account_id: account_id.to_owned(), url })
+    }
 }
 
 #[cfg(test)]
@@ -131,9 +172,7 @@ mod tests {
         let matches = ServiceArgs::command(&INITIATOR_DEFAULTS, "test")
             .try_get_matches_from(std::iter::once("initiator-svc").chain(args.iter().copied()))
             .map_err(|e| e.to_string())?;
-        ServiceArgs::from_matches(&matches)
-            .map_err(|e| e.to_string())?
-            .validate("initiator-svc")
+        ServiceArgs::from_matches(&matches).map_err(|e| e.to_string())?.validate("initiator-svc")
     }
 
     #[test]
@@ -141,23 +180,21 @@ mod tests {
         let c = parse_from(&[]).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:50051");
         assert_eq!(c.account_id, "1000000000000001");
-        assert_eq!(
-            c.storage,
-            Storage::Directory(".peering-data/initiator".into())
-        );
+        assert_eq!(c.storage, Storage::Directory(".peering-data/initiator".into()));
+    }
+
+    #[test]
+    fn peer_addresses() {
+        let p: PeerAddress = "1000000000000002=127.0.0.1:50052".parse().unwrap();
+        assert_eq!(p.url, "http://127.0.0.1:50052");
+        assert!("12=http://x".parse::<PeerAddress>().is_err());
+        assert!("1000000000000002".parse::<PeerAddress>().is_err());
     }
 
     #[test]
     fn bad_account_ids_are_refused() {
-        assert!(
-            parse_from(&["--account-id", "12"])
-                .unwrap_err()
-                .contains("16 digits")
-        );
+        assert!(parse_from(&["--account-id", "12"]).unwrap_err().contains("16 digits"));
         assert!(parse_from(&["--listen", "nowhere"]).is_err());
-        assert_eq!(
-            parse_from(&["--in-memory"]).unwrap().storage,
-            Storage::InMemory
-        );
+        assert_eq!(parse_from(&["--in-memory"]).unwrap().storage, Storage::InMemory);
     }
 }

@@ -6,6 +6,7 @@ pub mod account;
 pub mod api;
 pub mod clock;
 pub mod config;
+pub mod connect_timeout;
 pub mod domain;
 pub mod grpc;
 pub mod server;

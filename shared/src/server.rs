@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 
@@ -22,10 +24,7 @@ use crate::store::{SqliteStore, Store, StoreError};
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("gRPC server: {0}")]
@@ -39,10 +38,7 @@ pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     // A second call (peeringctl runs two services in one process) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 pub fn open_account(config: &ServiceConfig) -> Result<Account, StoreError> {
@@ -54,28 +50,45 @@ pub fn open_account(config: &ServiceConfig) -> Result<Account, StoreError> {
 }
 
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServerError::Bind { addr, source })
+    TcpListener::bind(addr).await.map_err(|source| ServerError::Bind { addr, source })
+}
+
+/// What one kind of service adds to an account's control plane: the initiator dials its peers, the acceptor
+/// serves the peer link.
+pub trait Role: Send + Sync {
+    /// The accounts this service dials.
+    fn peers(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Extra gRPC services.
+    fn routes(&self, _account: &Account, _config: &ServiceConfig) -> Option<Routes> {
+        None
+    }
+
+    /// Background tasks, stopped at shutdown.
+    fn start(&self, _account: &Account, _config: &ServiceConfig) -> Vec<JoinHandle<()>> {
+        Vec::new()
+    }
 }
 
 /// Serves the account on `listener` until `shutdown` completes; then reports NOT_SERVING, lets in-flight
 /// calls finish and closes the store.
 pub async fn serve(
     config: &ServiceConfig,
+    role: &dyn Role,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServerError> {
-    let account = open_account(config)?;
-    let span =
-        tracing::info_span!("service", service = config.service, account_id = %config.account_id);
+    let account = open_account(config)?.with_peers(role.peers());
+    let mut tasks = role.start(&account, config);
+    tasks.push(crate::connect_timeout::spawn(account.clone(), config.connect_timeout));
+    let span = tracing::info_span!("service", service = config.service, account_id = %config.account_id);
     let _entered = span.enter();
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<VpcServiceServer<VpcApi>>().await;
-    health
-        .set_serving::<RouterInterfaceServiceServer<RouterInterfaceApi>>()
-        .await;
+    health.set_serving::<RouterInterfaceServiceServer<RouterInterfaceApi>>().await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(crate::api::FILE_DESCRIPTOR_SET)
@@ -86,29 +99,31 @@ pub async fn serve(
 
     let drain = {
         let health = health.clone();
+        let account = account.clone();
         async move {
             shutdown.await;
             tracing::info!("shutting down: NOT_SERVING, finishing in-flight calls");
-            health
-                .set_service_status("", ServingStatus::NotServing)
-                .await;
+            // Streams that would never finish on their own end now, or the drain would wait forever.
+            account.begin_shutdown();
+            health.set_service_status("", ServingStatus::NotServing).await;
             health.set_not_serving::<VpcServiceServer<VpcApi>>().await;
-            health
-                .set_not_serving::<RouterInterfaceServiceServer<RouterInterfaceApi>>()
-                .await;
+            health.set_not_serving::<RouterInterfaceServiceServer<RouterInterfaceApi>>().await;
         }
     };
     tracing::info!(account_name = %config.account_name, addr = ?listener.local_addr().ok(), "serving");
+    let mut routes = role.routes(&account, config).unwrap_or_default();
     let served = Server::builder()
+        .add_routes(std::mem::take(&mut routes))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(VpcServiceServer::new(VpcApi::new(account.clone())))
-        .add_service(RouterInterfaceServiceServer::new(RouterInterfaceApi::new(
-            account.clone(),
-        )))
+        .add_service(RouterInterfaceServiceServer::new(RouterInterfaceApi::new(account.clone(), config.settle_wait)))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
         .await;
+    for task in tasks {
+        task.abort();
+    }
     account.close()?;
     tracing::info!("store closed");
     Ok(served?)
@@ -146,23 +161,16 @@ pub async fn shutdown_signal() {
 /// ephemeral port.
 pub async fn bind_and_announce(config: &ServiceConfig) -> Result<TcpListener, ServerError> {
     let listener = bind(config.listen).await?;
-    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
-        addr: config.listen,
-        source,
-    })?;
-    println!(
-        "{} account {} listening on {addr}",
-        config.service, config.account_id
-    );
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.listen, source })?;
+    println!("{} account {} listening on {addr}", config.service, config.account_id);
     Ok(listener)
 }
 
-/// A service binary's whole life: parse flags, bind, serve until SIGINT or SIGTERM.
-pub async fn main(defaults: &Defaults, about: &'static str) -> ExitCode {
-    let config = crate::config::parse(defaults, about);
+/// A service binary's whole life: bind, serve until SIGINT or SIGTERM.
+pub async fn main(defaults: &Defaults, config: ServiceConfig, role: &dyn Role) -> ExitCode {
     init_tracing();
     let served = match bind_and_announce(&config).await {
-        Ok(listener) => serve(&config, listener, shutdown_signal()).await,
+        Ok(listener) => serve(&config, role, listener, shutdown_signal()).await,
         Err(e) => Err(e),
     };
     match served {

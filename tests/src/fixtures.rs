@@ -37,35 +37,18 @@ pub fn refused<T: std::fmt::Debug>(
     expected_field: Option<&str>,
 ) -> Status {
     let status = match result {
-        Ok(r) => panic!(
-            "{case}: expected {code:?} {expected_reason}, but the call succeeded: {:?}",
-            r.into_inner()
-        ),
+        Ok(r) => panic!("{case}: expected {code:?} {expected_reason}, but the call succeeded: {:?}", r.into_inner()),
         Err(s) => s,
     };
     assert!(
         !matches!(status.code(), Code::Internal | Code::Unknown),
         "{case}: an internal error is never the answer to bad input: {status:?}"
     );
-    assert_eq!(
-        status.code(),
-        code,
-        "{case}: gRPC code (status: {status:?})"
-    );
+    assert_eq!(status.code(), code, "{case}: gRPC code (status: {status:?})");
     let got_reason = reason(&status);
-    assert!(
-        !got_reason.is_empty(),
-        "{case}: ErrorInfo with a reason (status: {status:?})"
-    );
-    assert_eq!(
-        got_reason, expected_reason,
-        "{case}: reason (status: {status:?})"
-    );
-    assert_eq!(
-        field(&status).as_deref(),
-        expected_field,
-        "{case}: field (status: {status:?})"
-    );
+    assert!(!got_reason.is_empty(), "{case}: ErrorInfo with a reason (status: {status:?})");
+    assert_eq!(got_reason, expected_reason, "{case}: reason (status: {status:?})");
+    assert_eq!(field(&status).as_deref(), expected_field, "{case}: field (status: {status:?})");
     status
 }
 
@@ -154,12 +137,9 @@ pub async fn clients(svc: &Service) -> (Vpcs, Ris) {
 }
 
 pub async fn count_router_interfaces(ris: &mut Ris) -> i32 {
-    ris.describe_router_interfaces(pb::DescribeRouterInterfacesRequest {
-        page_size: 50,
-        ..Default::default()
-    })
-    .await
-    .unwrap()
-    .into_inner()
-    .total_count
+    ris.describe_router_interfaces(pb::DescribeRouterInterfacesRequest { page_size: 50, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .total_count
 }

@@ -19,6 +19,7 @@ use tonic_types::StatusExt;
 pub use shared::api::v1 as pb;
 
 pub mod fixtures;
+pub mod peering;
 
 /// Account ids the binaries use by default.
 pub const ACCOUNT_A: &str = "1000000000000001";
@@ -42,32 +43,18 @@ impl Binary {
 /// The directory that holds this build's binaries (target/debug or target/release).
 fn bin_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target directory")
-        .to_path_buf()
+    exe.parent().and_then(Path::parent).expect("target directory").to_path_buf()
 }
 
 /// Path of a service binary, built once per test process: `cargo test` does not build the binaries of
 /// other packages, so the harness asks cargo for them.
 pub fn binary_path(binary: Binary) -> PathBuf {
     static BUILT: Mutex<bool> = Mutex::new(false);
-    let mut built = BUILT
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut built = BUILT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if !*built {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let mut build = std::process::Command::new(cargo);
-        build.args([
-            "build",
-            "--quiet",
-            "-p",
-            "initiator-svc",
-            "-p",
-            "acceptor-svc",
-            "-p",
-            "peeringctl",
-        ]);
+        build.args(["build", "--quiet", "-p", "initiator-svc", "-p", "acceptor-svc", "-p", "peeringctl"]);
         if bin_dir().ends_with("release") {
             build.arg("--release");
         }
@@ -108,10 +95,7 @@ impl Drop for TempDir {
 
 fn uuid_like() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     format!("{}-{nanos}", std::process::id())
 }
 
@@ -121,6 +105,8 @@ pub struct Service {
     pub binary: Binary,
     pub addr: SocketAddr,
     pub data_dir: Option<PathBuf>,
+    /// Extra flags it was started with (account id, peers, delays), reused by restarts.
+    pub args: Vec<String>,
     child: Child,
 }
 
@@ -131,14 +117,20 @@ impl Service {
     }
 
     pub async fn start_on(binary: Binary, data_dir: Option<&Path>, listen: SocketAddr) -> Self {
+        Self::start_with(binary, data_dir, listen, &[]).await
+    }
+
+    /// Starts `binary` with extra flags, e.g. `["--peer", "1000000000000002=http://127.0.0.1:5000"]`.
+    pub async fn start_with(binary: Binary, data_dir: Option<&Path>, listen: SocketAddr, args: &[String]) -> Self {
         let mut command = Command::new(binary_path(binary));
-        command.arg("--listen").arg(listen.to_string());
+        command.arg("--listen").arg(listen.to_string()).args(args);
         match data_dir {
             Some(dir) => command.arg("--data-dir").arg(dir),
             None => command.arg("--in-memory"),
         };
         command
             .env_remove("PEERING_LISTEN")
+            .env_remove("PEERING_PEERS")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .kill_on_drop(true);
@@ -150,20 +142,10 @@ impl Service {
             .expect("service announced its address in time")
             .unwrap()
             .expect("service printed a line");
-        let addr = line
-            .rsplit(' ')
-            .next()
-            .unwrap()
-            .parse()
-            .expect("an address at the end of the line");
+        let addr = line.rsplit(' ').next().unwrap().parse().expect("an address at the end of the line");
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self {
-            binary,
-            addr,
-            data_dir: data_dir.map(Path::to_path_buf),
-            child,
-        }
+        Self { binary, addr, data_dir: data_dir.map(Path::to_path_buf), args: args.to_vec(), child }
     }
 
     pub fn url(&self) -> String {
@@ -171,11 +153,7 @@ impl Service {
     }
 
     async fn channel(&self) -> Channel {
-        Channel::from_shared(self.url())
-            .unwrap()
-            .connect()
-            .await
-            .expect("connect to service")
+        Channel::from_shared(self.url()).unwrap().connect().await.expect("connect to service")
     }
 
     pub async fn vpcs(&self) -> VpcServiceClient<Channel> {
@@ -189,10 +167,7 @@ impl Service {
     /// Graceful stop: SIGTERM, then wait for the process to exit.
     pub async fn stop(mut self) -> std::process::ExitStatus {
         if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill")
-                .arg("-TERM")
-                .arg(pid.to_string())
-                .status();
+            let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
         }
         tokio::time::timeout(Duration::from_secs(20), self.child.wait())
             .await
@@ -200,47 +175,56 @@ impl Service {
             .unwrap()
     }
 
-    /// Hard stop: SIGKILL.
-    pub async fn kill(mut self) {
+    /// Hard stop: SIGKILL. Returns what is needed to start it again.
+    pub async fn kill(mut self) -> Stopped {
         self.child.kill().await.unwrap();
+        Stopped { binary: self.binary, addr: self.addr, data_dir: self.data_dir, args: self.args }
     }
 
-    /// Starts the same binary again on the same data directory and port.
-    pub async fn restart(self) -> Self {
-        let (binary, addr, dir) = (self.binary, self.addr, self.data_dir.clone());
+    /// Graceful stop that keeps what is needed to start it again.
+    pub async fn shut_down(self) -> Stopped {
+        let stopped =
+            Stopped { binary: self.binary, addr: self.addr, data_dir: self.data_dir.clone(), args: self.args.clone() };
         let status = self.stop().await;
         assert!(status.success(), "graceful stop exits 0, got {status}");
-        Self::start_on(binary, dir.as_deref(), addr).await
+        stopped
+    }
+
+    /// Starts the same binary again on the same data directory, port and flags.
+    pub async fn restart(self) -> Self {
+        self.shut_down().await.start().await
+    }
+}
+
+/// A service that was stopped, with what is needed to start it again as it was.
+#[derive(Debug, Clone)]
+pub struct Stopped {
+    pub binary: Binary,
+    pub addr: SocketAddr,
+    pub data_dir: Option<PathBuf>,
+    pub args: Vec<String>,
+}
+
+impl Stopped {
+    pub async fn start(self) -> Service {
+        Service::start_with(self.binary, self.data_dir.as_deref(), self.addr, &self.args).await
     }
 }
 
 /// The error code (google.rpc.ErrorInfo reason) of a failed call.
 pub fn reason(status: &tonic::Status) -> String {
-    status
-        .get_details_error_info()
-        .map(|i| i.reason)
-        .unwrap_or_default()
+    status.get_details_error_info().map(|i| i.reason).unwrap_or_default()
 }
 
 /// The request field an error names (ErrorInfo metadata `field`).
 pub fn field(status: &tonic::Status) -> Option<String> {
-    status
-        .get_details_error_info()
-        .and_then(|i| i.metadata.get("field").cloned())
+    status.get_details_error_info().and_then(|i| i.metadata.get("field").cloned())
 }
 
 /// Creates a VPC and returns (vpc_id, vrouter_id).
-pub async fn create_vpc(
-    client: &mut VpcServiceClient<Channel>,
-    region: &str,
-    cidr: &str,
-) -> (String, String) {
+pub async fn create_vpc(client: &mut VpcServiceClient<Channel>, region: &str, cidr: &str) -> (String, String) {
     let r = client
-        .create_vpc(pb::CreateVpcRequest {
-            region_id: region.into(),
-            cidr_block: cidr.into(),
-            ..Default::default()
-        })
+        .create_vpc(pb::CreateVpcRequest { region_id: region.into(), cidr_block: cidr.into(), ..Default::default() })
         .await
         .unwrap()
         .into_inner();
@@ -248,10 +232,7 @@ pub async fn create_vpc(
 }
 
 /// Describes one router interface.
-pub async fn describe(
-    client: &mut RouterInterfaceServiceClient<Channel>,
-    id: &str,
-) -> pb::RouterInterface {
+pub async fn describe(client: &mut RouterInterfaceServiceClient<Channel>, id: &str) -> pb::RouterInterface {
     client
         .describe_router_interface_attribute(pb::DescribeRouterInterfaceAttributeRequest {
             router_interface_id: id.into(),

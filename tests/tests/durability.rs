@@ -53,11 +53,7 @@ async fn everything_survives_a_graceful_restart_and_a_kill() {
     assert_eq!(initiator_before.status(), pb::Status::Suspended);
     assert_eq!(initiator_before.router_id, vbr);
     assert_eq!(acceptor_before.router_id, vrt_b);
-    let vpcs_before = vpcs
-        .describe_vpcs(pb::DescribeVpcsRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let vpcs_before = vpcs.describe_vpcs(pb::DescribeVpcsRequest::default()).await.unwrap().into_inner();
     let vbrs_before = vpcs
         .describe_virtual_border_routers(pb::DescribeVirtualBorderRoutersRequest::default())
         .await
@@ -70,25 +66,17 @@ async fn everything_survives_a_graceful_restart_and_a_kill() {
     let (binary, addr, data_dir) = (svc.binary, svc.addr, svc.data_dir.clone());
     assert!(svc.stop().await.success(), "SIGTERM exits 0");
     let wal = dir.path().join("account.sqlite3-wal");
-    assert!(
-        std::fs::metadata(&wal).map_or(true, |m| m.len() == 0),
-        "the store was closed cleanly"
-    );
+    assert!(std::fs::metadata(&wal).map_or(true, |m| m.len() == 0), "the store was closed cleanly");
     let svc = Service::start_on(binary, data_dir.as_deref(), addr).await;
     let (mut vpcs, mut ris) = (svc.vpcs().await, svc.router_interfaces().await);
-    assert_eq!(
-        describe(&mut ris, &peering.initiator_interface_id).await,
-        initiator_before
-    );
+    assert_eq!(describe(&mut ris, &peering.initiator_interface_id).await, initiator_before);
     ris.activate_router_interface(pb::ActivateRouterInterfaceRequest {
         router_interface_id: peering.acceptor_interface_id.clone(),
         ..Default::default()
     })
     .await
     .unwrap();
-    let (addr, data_dir) = (svc.addr, svc.data_dir.clone());
-    svc.kill().await;
-    let svc = Service::start_on(Binary::Acceptor, data_dir.as_deref(), addr).await;
+    let svc = svc.kill().await.start().await;
     let (mut vpcs2, mut ris2) = (svc.vpcs().await, svc.router_interfaces().await);
     let i = describe(&mut ris2, &peering.initiator_interface_id).await;
     let a = describe(&mut ris2, &peering.acceptor_interface_id).await;
@@ -101,14 +89,7 @@ async fn everything_survives_a_graceful_restart_and_a_kill() {
         (i.instance_charge_type(), i.period, i.end_time.is_empty()),
         (pb::InstanceChargeType::Prepaid, 1, false)
     );
-    assert_eq!(
-        vpcs2
-            .describe_vpcs(pb::DescribeVpcsRequest::default())
-            .await
-            .unwrap()
-            .into_inner(),
-        vpcs_before
-    );
+    assert_eq!(vpcs2.describe_vpcs(pb::DescribeVpcsRequest::default()).await.unwrap().into_inner(), vpcs_before);
     assert_eq!(
         vpcs2
             .describe_virtual_border_routers(pb::DescribeVirtualBorderRoutersRequest::default())

@@ -6,12 +6,7 @@
 use scenario_tests::{ACCOUNT_A, Binary, Service, create_vpc, describe, pb, reason, status_of};
 use tonic::Code;
 
-fn ri_request(
-    region: &str,
-    role: pb::Role,
-    router: &str,
-    spec: &str,
-) -> pb::CreateRouterInterfaceRequest {
+fn ri_request(region: &str, role: pb::Role, router: &str, spec: &str) -> pb::CreateRouterInterfaceRequest {
     pb::CreateRouterInterfaceRequest {
         region_id: region.into(),
         role: role as i32,
@@ -33,12 +28,7 @@ async fn same_account_lifecycle_through_the_real_api() {
     let (_, vrt_b) = create_vpc(&mut vpcs, "cn-hangzhou", "192.168.0.0/16").await;
 
     let initiator = ris
-        .create_router_interface(ri_request(
-            "cn-hangzhou",
-            pb::Role::InitiatingSide,
-            &vrt_a,
-            "Large.1",
-        ))
+        .create_router_interface(ri_request("cn-hangzhou", pb::Role::InitiatingSide, &vrt_a, "Large.1"))
         .await
         .unwrap()
         .into_inner()
@@ -47,12 +37,7 @@ async fn same_account_lifecycle_through_the_real_api() {
     acceptor_req.opposite_router_id = vrt_a.clone();
     acceptor_req.opposite_interface_id = initiator.clone();
     acceptor_req.opposite_interface_owner_id = ACCOUNT_A.into();
-    let acceptor = ris
-        .create_router_interface(acceptor_req)
-        .await
-        .unwrap()
-        .into_inner()
-        .router_interface_id;
+    let acceptor = ris.create_router_interface(acceptor_req).await.unwrap().into_inner().router_interface_id;
     assert_eq!(status_of(&mut ris, &initiator).await, pb::Status::Idle);
     assert_eq!(status_of(&mut ris, &acceptor).await, pb::Status::Idle);
 
@@ -66,10 +51,7 @@ async fn same_account_lifecycle_through_the_real_api() {
         .unwrap_err();
     assert_eq!(
         (err.code(), reason(&err).as_str()),
-        (
-            Code::FailedPrecondition,
-            "IncorrectOppositeInterfaceInfo.NotSet"
-        )
+        (Code::FailedPrecondition, "IncorrectOppositeInterfaceInfo.NotSet")
     );
     ris.modify_router_interface_attribute(pb::ModifyRouterInterfaceAttributeRequest {
         router_interface_id: initiator.clone(),
@@ -99,33 +81,19 @@ async fn same_account_lifecycle_through_the_real_api() {
         .unwrap()
         .into_inner();
     assert_eq!(connected.status(), pb::Status::Activated);
-    let (i, a) = (
-        describe(&mut ris, &initiator).await,
-        describe(&mut ris, &acceptor).await,
-    );
-    assert_eq!(
-        (i.status(), a.status()),
-        (pb::Status::Activated, pb::Status::Activated)
-    );
+    let (i, a) = (describe(&mut ris, &initiator).await, describe(&mut ris, &acceptor).await);
+    assert_eq!((i.status(), a.status()), (pb::Status::Activated, pb::Status::Activated));
     assert_eq!(
         (i.opposite_interface_status(), a.opposite_interface_status()),
         (pb::Status::Activated, pb::Status::Activated)
     );
-    assert_eq!(
-        (a.opposite_interface_spec.as_str(), a.opposite_bandwidth),
-        ("Large.1", 1000)
-    );
-    assert_eq!(
-        (a.spec.as_str(), i.opposite_interface_spec.as_str()),
-        ("Negative", "Negative")
-    );
+    assert_eq!((a.opposite_interface_spec.as_str(), a.opposite_bandwidth), ("Large.1", 1000));
+    assert_eq!((a.spec.as_str(), i.opposite_interface_spec.as_str()), ("Negative", "Negative"));
 
     // Suspend → both Suspended; activate → both Activated; suspend again.
-    for (call, expected) in [
-        ("suspend", pb::Status::Suspended),
-        ("activate", pb::Status::Activated),
-        ("suspend", pb::Status::Suspended),
-    ] {
+    for (call, expected) in
+        [("suspend", pb::Status::Suspended), ("activate", pb::Status::Activated), ("suspend", pb::Status::Suspended)]
+    {
         let status = if call == "suspend" {
             ris.deactivate_router_interface(pb::DeactivateRouterInterfaceRequest {
                 router_interface_id: initiator.clone(),
@@ -146,17 +114,8 @@ async fn same_account_lifecycle_through_the_real_api() {
             .status()
         };
         assert_eq!(status, expected, "{call}");
-        assert_eq!(
-            status_of(&mut ris, &acceptor).await,
-            expected,
-            "acceptor after {call}"
-        );
-        assert_eq!(
-            describe(&mut ris, &acceptor)
-                .await
-                .opposite_interface_status(),
-            expected
-        );
+        assert_eq!(status_of(&mut ris, &acceptor).await, expected, "acceptor after {call}");
+        assert_eq!(describe(&mut ris, &acceptor).await.opposite_interface_status(), expected);
     }
     let a = describe(&mut ris, &acceptor).await;
     assert_eq!(a.suspended_by, vec![ACCOUNT_A.to_owned()]);
@@ -169,31 +128,22 @@ async fn same_account_lifecycle_through_the_real_api() {
     .await
     .unwrap();
     let a = describe(&mut ris, &acceptor).await;
-    assert_eq!(
-        (a.status(), a.opposite_interface_status()),
-        (pb::Status::Idle, pb::Status::Deleted)
-    );
+    assert_eq!((a.status(), a.opposite_interface_status()), (pb::Status::Idle, pb::Status::Deleted));
     let err = ris
         .describe_router_interface_attribute(pb::DescribeRouterInterfaceAttributeRequest {
             router_interface_id: initiator.clone(),
         })
         .await
         .unwrap_err();
-    assert_eq!(
-        (err.code(), reason(&err).as_str()),
-        (Code::NotFound, "InvalidRouterInterfaceId.NotFound")
-    );
+    assert_eq!((err.code(), reason(&err).as_str()), (Code::NotFound, "InvalidRouterInterfaceId.NotFound"));
     ris.delete_router_interface(pb::DeleteRouterInterfaceRequest {
         router_interface_id: acceptor.clone(),
         ..Default::default()
     })
     .await
     .unwrap();
-    let left = ris
-        .describe_router_interfaces(pb::DescribeRouterInterfacesRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let left =
+        ris.describe_router_interfaces(pb::DescribeRouterInterfacesRequest::default()).await.unwrap().into_inner();
     assert_eq!(left.total_count, 0);
 }
 
@@ -224,27 +174,15 @@ async fn console_initiator_and_acceptor_then_the_delete_procedure() {
         describe(&mut ris, &created.initiator_interface_id).await,
         describe(&mut ris, &created.acceptor_interface_id).await,
     );
-    assert_eq!(
-        (i.status(), a.status()),
-        (pb::Status::Activated, pb::Status::Activated)
-    );
+    assert_eq!((i.status(), a.status()), (pb::Status::Activated, pb::Status::Activated));
     assert_eq!(i.opposite_interface_id, a.router_interface_id);
     assert_eq!(a.opposite_interface_id, i.router_interface_id);
     assert_eq!(i.opposite_router_id, a.router_id);
-    assert_eq!(
-        (i.region_id.as_str(), a.region_id.as_str()),
-        ("cn-hangzhou", "cn-shanghai")
-    );
+    assert_eq!((i.region_id.as_str(), a.region_id.as_str()), ("cn-hangzhou", "cn-shanghai"));
     assert_eq!((i.bandwidth, a.spec.as_str()), (100, "Negative"));
 
     // Deleting a VPC that an end uses is refused.
-    let err = vpcs
-        .delete_vpc(pb::DeleteVpcRequest {
-            vpc_id: vpc_b.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let err = vpcs.delete_vpc(pb::DeleteVpcRequest { vpc_id: vpc_b.clone(), ..Default::default() }).await.unwrap_err();
     assert_eq!(reason(&err), "DependencyViolation.RouterInterface");
     // Activated ends cannot be deleted.
     let err = ris
@@ -254,10 +192,7 @@ async fn console_initiator_and_acceptor_then_the_delete_procedure() {
         })
         .await
         .unwrap_err();
-    assert_eq!(
-        (err.code(), reason(&err).as_str()),
-        (Code::FailedPrecondition, "IncorrectStatus")
-    );
+    assert_eq!((err.code(), reason(&err).as_str()), (Code::FailedPrecondition, "IncorrectStatus"));
 
     for id in [&i.router_interface_id, &a.router_interface_id] {
         let s = ris
@@ -295,18 +230,9 @@ async fn console_initiator_and_acceptor_then_the_delete_procedure() {
         .unwrap();
     }
     for vpc_id in [vpc_a, vpc_b] {
-        vpcs.delete_vpc(pb::DeleteVpcRequest {
-            vpc_id,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        vpcs.delete_vpc(pb::DeleteVpcRequest { vpc_id, ..Default::default() }).await.unwrap();
     }
-    let left = vpcs
-        .describe_vpcs(pb::DescribeVpcsRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let left = vpcs.describe_vpcs(pb::DescribeVpcsRequest::default()).await.unwrap().into_inner();
     assert_eq!(left.total_count, 0);
 }
 
@@ -323,39 +249,18 @@ async fn client_token_returns_the_first_answer() {
     let first = vpcs.create_vpc(request.clone()).await.unwrap().into_inner();
     let again = vpcs.create_vpc(request.clone()).await.unwrap().into_inner();
     assert_eq!(first, again);
-    let listed = vpcs
-        .describe_vpcs(pb::DescribeVpcsRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    let listed = vpcs.describe_vpcs(pb::DescribeVpcsRequest::default()).await.unwrap().into_inner();
     assert_eq!(listed.total_count, 1, "a retried create makes one VPC");
 
     // The same token with a different request is refused.
-    let err = vpcs
-        .create_vpc(pb::CreateVpcRequest {
-            cidr_block: "192.168.0.0/16".into(),
-            ..request
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(
-        (err.code(), reason(&err).as_str()),
-        (Code::InvalidArgument, "IdempotentParameterMismatch")
-    );
+    let err =
+        vpcs.create_vpc(pb::CreateVpcRequest { cidr_block: "192.168.0.0/16".into(), ..request }).await.unwrap_err();
+    assert_eq!((err.code(), reason(&err).as_str()), (Code::InvalidArgument, "IdempotentParameterMismatch"));
 
     // Create and delete of a router interface: the repeat answers as the first call did.
-    let mut ri = ri_request(
-        "cn-hangzhou",
-        pb::Role::InitiatingSide,
-        &first.vrouter_id,
-        "Mini.2",
-    );
+    let mut ri = ri_request("cn-hangzhou", pb::Role::InitiatingSide, &first.vrouter_id, "Mini.2");
     ri.client_token = "create-ri-1".into();
-    let a = ris
-        .create_router_interface(ri.clone())
-        .await
-        .unwrap()
-        .into_inner();
+    let a = ris.create_router_interface(ri.clone()).await.unwrap().into_inner();
     let b = ris.create_router_interface(ri).await.unwrap().into_inner();
     assert_eq!(a.router_interface_id, b.router_interface_id);
     let delete = pb::DeleteRouterInterfaceRequest {
@@ -381,16 +286,8 @@ async fn client_token_returns_the_first_answer() {
         client_token: "vbr-1".into(),
         ..Default::default()
     };
-    let v1 = vpcs
-        .create_virtual_border_router(vbr.clone())
-        .await
-        .unwrap()
-        .into_inner();
-    let v2 = vpcs
-        .create_virtual_border_router(vbr)
-        .await
-        .unwrap()
-        .into_inner();
+    let v1 = vpcs.create_virtual_border_router(vbr.clone()).await.unwrap().into_inner();
+    let v2 = vpcs.create_virtual_border_router(vbr).await.unwrap().into_inner();
     assert_eq!(v1, v2);
 }
 
@@ -403,23 +300,11 @@ async fn describe_pages_and_filters() {
     let mut ids = Vec::new();
     for _ in 0..5 {
         let r = ri_request("cn-hangzhou", pb::Role::InitiatingSide, &vrt_hz, "Small.1");
-        ids.push(
-            ris.create_router_interface(r)
-                .await
-                .unwrap()
-                .into_inner()
-                .router_interface_id,
-        );
+        ids.push(ris.create_router_interface(r).await.unwrap().into_inner().router_interface_id);
     }
     for _ in 0..2 {
         let r = ri_request("cn-shanghai", pb::Role::AcceptingSide, &vrt_sh, "");
-        ids.push(
-            ris.create_router_interface(r)
-                .await
-                .unwrap()
-                .into_inner()
-                .router_interface_id,
-        );
+        ids.push(ris.create_router_interface(r).await.unwrap().into_inner().router_interface_id);
     }
 
     // Pages of 3 over 7: 3, 3, 1, in creation order, and nothing past the end.
@@ -436,45 +321,21 @@ async fn describe_pages_and_filters() {
             .into_inner();
         assert_eq!((r.total_count, r.page_number, r.page_size), (7, page, 3));
         assert_eq!(r.router_interfaces.len(), expected, "page {page}");
-        seen.extend(
-            r.router_interfaces
-                .into_iter()
-                .map(|ri| ri.router_interface_id),
-        );
+        seen.extend(r.router_interfaces.into_iter().map(|ri| ri.router_interface_id));
     }
     assert_eq!(seen, ids, "pages list every end once, in creation order");
 
     let by = |req: pb::DescribeRouterInterfacesRequest| {
         let mut ris = ris.clone();
-        async move {
-            ris.describe_router_interfaces(req)
-                .await
-                .unwrap()
-                .into_inner()
-        }
+        async move { ris.describe_router_interfaces(req).await.unwrap().into_inner() }
     };
-    let r = by(pb::DescribeRouterInterfacesRequest {
-        role: pb::Role::AcceptingSide as i32,
-        ..Default::default()
-    })
-    .await;
+    let r =
+        by(pb::DescribeRouterInterfacesRequest { role: pb::Role::AcceptingSide as i32, ..Default::default() }).await;
     assert_eq!(r.total_count, 2);
-    assert!(
-        r.router_interfaces
-            .iter()
-            .all(|ri| ri.role() == pb::Role::AcceptingSide)
-    );
-    let r = by(pb::DescribeRouterInterfacesRequest {
-        region_id: "cn-shanghai".into(),
-        ..Default::default()
-    })
-    .await;
+    assert!(r.router_interfaces.iter().all(|ri| ri.role() == pb::Role::AcceptingSide));
+    let r = by(pb::DescribeRouterInterfacesRequest { region_id: "cn-shanghai".into(), ..Default::default() }).await;
     assert_eq!(r.total_count, 2);
-    let r = by(pb::DescribeRouterInterfacesRequest {
-        router_id: vrt_hz.clone(),
-        ..Default::default()
-    })
-    .await;
+    let r = by(pb::DescribeRouterInterfacesRequest { router_id: vrt_hz.clone(), ..Default::default() }).await;
     assert_eq!(r.total_count, 5);
     let r = by(pb::DescribeRouterInterfacesRequest {
         router_interface_ids: vec![ids[0].clone(), ids[6].clone()],
@@ -489,28 +350,16 @@ async fn describe_pages_and_filters() {
     })
     .await;
     assert_eq!(r.total_count, 2);
-    let r = by(pb::DescribeRouterInterfacesRequest {
-        status: pb::Status::Activated as i32,
-        ..Default::default()
-    })
-    .await;
+    let r =
+        by(pb::DescribeRouterInterfacesRequest { status: pb::Status::Activated as i32, ..Default::default() }).await;
     assert_eq!(r.total_count, 0);
     // Default page size is 10.
     let r = by(pb::DescribeRouterInterfacesRequest::default()).await;
-    assert_eq!(
-        (r.page_number, r.page_size, r.router_interfaces.len()),
-        (1, 10, 7)
-    );
+    assert_eq!((r.page_number, r.page_size, r.router_interfaces.len()), (1, 10, 7));
 
     let err = ris
-        .describe_router_interfaces(pb::DescribeRouterInterfacesRequest {
-            page_size: 51,
-            ..Default::default()
-        })
+        .describe_router_interfaces(pb::DescribeRouterInterfacesRequest { page_size: 51, ..Default::default() })
         .await
         .unwrap_err();
-    assert_eq!(
-        (err.code(), scenario_tests::field(&err).as_deref()),
-        (Code::InvalidArgument, Some("page_size"))
-    );
+    assert_eq!((err.code(), scenario_tests::field(&err).as_deref()), (Code::InvalidArgument, Some("page_size")));
 }

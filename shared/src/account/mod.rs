@@ -2,22 +2,28 @@
 //! operation on it, commits the operation's changes durably, and only then makes them visible.
 
 mod paging;
+mod peer;
 mod peering;
 mod router_interfaces;
 mod state;
 mod vpcs;
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use tokio::sync::broadcast;
+
 use crate::clock::Clock;
+use crate::domain::model::RouterInterface;
 use crate::domain::{DomainError, text};
 use crate::store::{Change, ClientTokenRecord, Store, StoreError};
 
 pub use paging::{Page, PageRequest};
+pub use peer::{PeerReports, connect_request};
 pub use router_interfaces::{ModifyAttributes, RouterInterfaceFilter};
 pub use state::AccountState;
 pub use vpcs::{NewVbr, NewVpc, VpcCreated};
@@ -34,12 +40,38 @@ pub struct Context {
 /// An operation's durable effect and its answer.
 pub type Effect<O> = (Vec<Change>, O);
 
+/// A committed change of a router interface, published after it is durable: for watchers and for the
+/// peer link.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Changed(Arc<RouterInterface>),
+    /// The end as it was just before it was deleted.
+    Deleted(Arc<RouterInterface>),
+}
+
+impl Event {
+    pub fn router_interface(&self) -> &RouterInterface {
+        match self {
+            Event::Changed(ri) | Event::Deleted(ri) => ri,
+        }
+    }
+}
+
+/// How many events a slow subscriber may fall behind before it is told it lagged.
+const EVENT_BACKLOG: usize = 4096;
+
 /// One account's control plane. Cheap to clone; all clones share the state.
 #[derive(Clone)]
 pub struct Account {
     account_id: Arc<str>,
     clock: Arc<dyn Clock>,
     inner: Arc<Mutex<Inner>>,
+    events: broadcast::Sender<Event>,
+    /// Accounts this service has a peer link to.
+    peers: Arc<BTreeSet<String>>,
+    /// Set when the service begins to shut down: long-lived streams (watches, peer subscriptions) end, so
+    /// that a graceful stop can finish its in-flight calls.
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 struct Inner {
@@ -49,25 +81,50 @@ struct Inner {
 
 impl std::fmt::Debug for Account {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Account")
-            .field("account_id", &self.account_id)
-            .finish_non_exhaustive()
+        f.debug_struct("Account").field("account_id", &self.account_id).finish_non_exhaustive()
     }
 }
 
 impl Account {
     /// Loads everything the store holds.
-    pub fn open(
-        account_id: &str,
-        mut store: Box<dyn Store>,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, StoreError> {
+    pub fn open(account_id: &str, mut store: Box<dyn Store>, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         let state = AccountState::from_snapshot(store.load()?);
         Ok(Self {
             account_id: account_id.into(),
             clock,
             inner: Arc::new(Mutex::new(Inner { state, store })),
+            events: broadcast::channel(EVENT_BACKLOG).0,
+            peers: Arc::default(),
+            stopping: Arc::new(tokio::sync::watch::channel(false).0),
         })
+    }
+
+    /// Declares the accounts this service can reach over a peer link.
+    #[must_use]
+    pub fn with_peers(mut self, peers: impl IntoIterator<Item = String>) -> Self {
+        self.peers = Arc::new(peers.into_iter().collect());
+        self
+    }
+
+    pub fn has_peer(&self, account_id: &str) -> bool {
+        self.peers.contains(account_id)
+    }
+
+    /// Every committed change of a router interface from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Tells long-lived streams to end: the service is shutting down.
+    pub fn begin_shutdown(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Completes once the service begins to shut down.
+    pub async fn stopping(&self) {
+        let mut stopping = self.stopping.subscribe();
+        // The sender lives as long as `self`, so this cannot fail.
+        let _ = stopping.wait_for(|stopping| *stopping).await;
     }
 
     pub fn account_id(&self) -> &str {
@@ -75,18 +132,13 @@ impl Account {
     }
 
     fn context(&self) -> Context {
-        Context {
-            account_id: self.account_id.to_string(),
-            now: self.clock.now(),
-        }
+        Context { account_id: self.account_id.to_string(), now: self.clock.now() }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave half-applied state: changes are applied to memory
         // only after they were committed, in one step. So a poisoned lock is safe to keep using.
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Answers a read from the current state.
@@ -118,35 +170,29 @@ impl Account {
                     return Err(DomainError::invalid(
                         "client_token",
                         "IdempotentParameterMismatch",
-                        format!(
-                            "client_token {client_token:?} was already used for a different {operation} request"
-                        ),
+                        format!("client_token {client_token:?} was already used for a different {operation} request"),
                     ));
                 }
-                return serde_json::from_value(record.outcome.clone()).map_err(|e| {
-                    DomainError::internal(format!("stored answer for {key} is unreadable: {e}"))
-                });
+                return serde_json::from_value(record.outcome.clone())
+                    .map_err(|e| DomainError::internal(format!("stored answer for {key} is unreadable: {e}")));
             }
         }
         let (mut changes, outcome) = op(&inner.state, &ctx)?;
         if let Some(key) = token_key {
-            let outcome =
-                serde_json::to_value(&outcome).map_err(|e| DomainError::internal(e.to_string()))?;
-            changes.push(Change::PutClientToken(
-                key,
-                ClientTokenRecord {
-                    fingerprint,
-                    outcome,
-                },
-            ));
+            let outcome = serde_json::to_value(&outcome).map_err(|e| DomainError::internal(e.to_string()))?;
+            changes.push(Change::PutClientToken(key, ClientTokenRecord { fingerprint, outcome }));
         }
         inner.store.commit(&changes).map_err(|e| {
             tracing::error!(error = %e, operation, "commit failed");
-            DomainError::new_unavailable(format!(
-                "the change could not be stored ({e}); nothing was changed, retry"
-            ))
+            DomainError::new_unavailable(format!("the change could not be stored ({e}); nothing was changed, retry"))
         })?;
+        let events = events_of(&inner.state, &changes);
         inner.state.apply(changes);
+        drop(inner);
+        for event in events {
+            // No subscriber is fine: nobody is watching.
+            let _ = self.events.send(event);
+        }
         Ok(outcome)
     }
 
@@ -156,10 +202,36 @@ impl Account {
     }
 }
 
+/// The events a batch of changes makes, read before the batch is applied (a deleted end is still there).
+fn events_of(state: &AccountState, changes: &[Change]) -> Vec<Event> {
+    changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::PutRouterInterface(ri) => Some(Event::Changed(Arc::new(ri.as_ref().clone()))),
+            Change::DeleteRouterInterface(id) => {
+                state.router_interface("router_interface_id", id).ok().map(|ri| Event::Deleted(Arc::new(ri.clone())))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// A stable hash of a request (FNV-1a over its JSON form), to recognise a retry.
 fn fingerprint(request: &impl Serialize) -> u64 {
     let json = serde_json::to_vec(request).unwrap_or_default();
-    json.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    json.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
+}
+
+impl Account {
+    /// Runs an account call off the async runtime: it may wait for the disk.
+    pub async fn call<T, F>(&self, call: F) -> DomainResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Account) -> DomainResult<T> + Send + 'static,
+    {
+        let account = self.clone();
+        tokio::task::spawn_blocking(move || call(&account))
+            .await
+            .map_err(|e| DomainError::internal(format!("the call failed: {e}")))?
+    }
 }

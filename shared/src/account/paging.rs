@@ -15,13 +15,7 @@ impl PageRequest {
     /// 0 means the default (page 1, 10 per page); sizes above 50 are refused.
     pub fn new(number: i32, size: i32) -> DomainResult<Self> {
         let number = u32::try_from(number)
-            .map_err(|_| {
-                DomainError::invalid(
-                    "page_number",
-                    "InvalidParameter",
-                    "page_number must be 1 or more",
-                )
-            })?
+            .map_err(|_| DomainError::invalid("page_number", "InvalidParameter", "page_number must be 1 or more"))?
             .max(1);
         let size = match u32::try_from(size) {
             Ok(0) => DEFAULT_PAGE_SIZE,
@@ -41,17 +35,8 @@ impl PageRequest {
     pub fn page<T>(self, items: Vec<T>) -> Page<T> {
         let total_count = items.len();
         let skip = (self.number as usize - 1).saturating_mul(self.size as usize);
-        let items = items
-            .into_iter()
-            .skip(skip)
-            .take(self.size as usize)
-            .collect();
-        Page {
-            items,
-            total_count,
-            number: self.number,
-            size: self.size,
-        }
+        let items = items.into_iter().skip(skip).take(self.size as usize).collect();
+        Page { items, total_count, number: self.number, size: self.size }
     }
 }
 
@@ -69,13 +54,7 @@ mod tests {
 
     #[test]
     fn defaults_and_limits() {
-        assert_eq!(
-            PageRequest::new(0, 0),
-            Ok(PageRequest {
-                number: 1,
-                size: 10
-            })
-        );
+        assert_eq!(PageRequest::new(0, 0), Ok(PageRequest { number: 1, size: 10 }));
         assert!(PageRequest::new(1, 51).is_err());
         assert!(PageRequest::new(-1, 10).is_err());
         assert!(PageRequest::new(1, -5).is_err());
@@ -85,9 +64,7 @@ mod tests {
     fn pages_cut_in_order() {
         let p = PageRequest::new(2, 3).unwrap().page((1..=8).collect());
         assert_eq!((p.items, p.total_count), (vec![4, 5, 6], 8));
-        let p = PageRequest::new(9, 3)
-            .unwrap()
-            .page((1..=8).collect::<Vec<_>>());
+        let p = PageRequest::new(9, 3).unwrap().page((1..=8).collect::<Vec<_>>());
         assert!(p.items.is_empty());
     }
 }

@@ -34,22 +34,14 @@ fn local_router(state: &AccountState, field: &str, id: &str) -> DomainResult<Rou
         })
     } else {
         let vpc = state.vpc(field, id)?;
-        Ok(Router {
-            id: vpc.vrouter_id.clone(),
-            router_type: RouterType::VRouter,
-            access_point_id: String::new(),
-        })
+        Ok(Router { id: vpc.vrouter_id.clone(), router_type: RouterType::VRouter, access_point_id: String::new() })
     }
 }
 
 /// A router of another account, from its VPC or VBR id: a VPC's vRouter shares the VPC id's suffix.
 fn remote_router(id: &str) -> Router {
     if id.starts_with("vbr-") {
-        Router {
-            id: id.to_owned(),
-            router_type: RouterType::Vbr,
-            access_point_id: String::new(),
-        }
+        Router { id: id.to_owned(), router_type: RouterType::Vbr, access_point_id: String::new() }
     } else {
         Router {
             id: format!("{}-{}", ids::VROUTER, ids::suffix(id)),
@@ -73,11 +65,7 @@ fn end_command(
         role: Some(role),
         router_type: Some(local.router_type),
         router_id: local.id.clone(),
-        spec: if initiator {
-            form.bandwidth.clone()
-        } else {
-            String::new()
-        },
+        spec: if initiator { form.bandwidth.clone() } else { String::new() },
         opposite_region_id: opposite_region.to_owned(),
         opposite_router_id: opposite.id.clone(),
         opposite_router_type: Some(opposite.router_type),
@@ -85,11 +73,7 @@ fn end_command(
         access_point_id: local.access_point_id.clone(),
         name: form.name.clone(),
         description: form.description.clone(),
-        charge_type: if initiator {
-            form.charge_type
-        } else {
-            Some(ChargeType::PostPaid)
-        },
+        charge_type: if initiator { form.charge_type } else { Some(ChargeType::PostPaid) },
         pricing_cycle: if initiator { form.pricing_cycle } else { None },
         period: if initiator { form.period } else { 0 },
         auto_renew: initiator && form.auto_renew,
@@ -115,11 +99,7 @@ fn create_end(
 }
 
 fn form_field(field: &str, form_local: bool) -> String {
-    let (own, other) = if form_local {
-        ("local", "peer")
-    } else {
-        ("peer", "local")
-    };
+    let (own, other) = if form_local { ("local", "peer") } else { ("peer", "local") };
     match field {
         "spec" => "bandwidth".to_owned(),
         "region_id" => format!("{own}_region_id"),
@@ -135,81 +115,58 @@ fn form_field(field: &str, form_local: bool) -> String {
 }
 
 impl Account {
-    pub fn create_peering_connection(
-        &self,
-        form: PeeringForm,
-        client_token: &str,
-    ) -> DomainResult<PeeringCreated> {
-        self.execute(
-            "CreatePeeringConnection",
-            client_token,
-            &form,
-            |state, ctx| {
-                let choice = rules::check_peering_form(&form, &ctx.account_id)?;
-                match (choice.account_type, choice.routers) {
-                    (AccountType::Same, _) => both_ends(state, ctx, &form),
-                    (_, RoutersToCreate::AcceptorOnly) => {
-                        let local = local_router(state, "local_router_id", &form.local_router_id)?;
-                        let peer = remote_router(&form.peer_router_id);
-                        let mut cmd = end_command(
-                            &form,
-                            Role::AcceptingSide,
-                            &local,
-                            &form.local_region_id,
-                            &peer,
-                            &form.peer_region_id,
-                        );
-                        cmd.opposite_interface_id
-                            .clone_from(&form.peer_interface_id);
-                        cmd.opposite_interface_owner_id
-                            .clone_from(&form.peer_account_id);
-                        let acceptor = create_end(state, ctx, &cmd, true, &[])?;
-                        let created = PeeringCreated {
-                            acceptor_interface_id: acceptor.router_interface_id.clone(),
-                            ..Default::default()
-                        };
-                        Ok((
-                            vec![Change::PutRouterInterface(Box::new(acceptor))],
-                            created,
-                        ))
-                    }
-                    (_, _) => {
-                        let local = local_router(state, "local_router_id", &form.local_router_id)?;
-                        let peer = remote_router(&form.peer_router_id);
-                        let mut cmd = end_command(
-                            &form,
-                            Role::InitiatingSide,
-                            &local,
-                            &form.local_region_id,
-                            &peer,
-                            &form.peer_region_id,
-                        );
-                        cmd.opposite_interface_id
-                            .clone_from(&form.peer_interface_id);
-                        cmd.opposite_interface_owner_id
-                            .clone_from(&form.peer_account_id);
-                        let initiator = create_end(state, ctx, &cmd, true, &[])?;
-                        let created = PeeringCreated {
-                            initiator_interface_id: initiator.router_interface_id.clone(),
-                            ..Default::default()
-                        };
-                        Ok((
-                            vec![Change::PutRouterInterface(Box::new(initiator))],
-                            created,
-                        ))
-                    }
+    pub fn create_peering_connection(&self, form: PeeringForm, client_token: &str) -> DomainResult<PeeringCreated> {
+        self.execute("CreatePeeringConnection", client_token, &form, |state, ctx| {
+            let choice = rules::check_peering_form(&form, &ctx.account_id)?;
+            match (choice.account_type, choice.routers) {
+                (AccountType::Same, _) => both_ends(state, ctx, &form),
+                (_, RoutersToCreate::AcceptorOnly) => {
+                    let local = local_router(state, "local_router_id", &form.local_router_id)?;
+                    let peer = remote_router(&form.peer_router_id);
+                    let mut cmd = end_command(
+                        &form,
+                        Role::AcceptingSide,
+                        &local,
+                        &form.local_region_id,
+                        &peer,
+                        &form.peer_region_id,
+                    );
+                    cmd.opposite_interface_id.clone_from(&form.peer_interface_id);
+                    cmd.opposite_interface_owner_id.clone_from(&form.peer_account_id);
+                    let acceptor = create_end(state, ctx, &cmd, true, &[])?;
+                    let created = PeeringCreated {
+                        acceptor_interface_id: acceptor.router_interface_id.clone(),
+                        ..Default::default()
+                    };
+                    Ok((vec![Change::PutRouterInterface(Box::new(acceptor))], created))
                 }
-            },
-        )
+                (_, _) => {
+                    let local = local_router(state, "local_router_id", &form.local_router_id)?;
+                    let peer = remote_router(&form.peer_router_id);
+                    let mut cmd = end_command(
+                        &form,
+                        Role::InitiatingSide,
+                        &local,
+                        &form.local_region_id,
+                        &peer,
+                        &form.peer_region_id,
+                    );
+                    cmd.opposite_interface_id.clone_from(&form.peer_interface_id);
+                    cmd.opposite_interface_owner_id.clone_from(&form.peer_account_id);
+                    let initiator = create_end(state, ctx, &cmd, true, &[])?;
+                    let created = PeeringCreated {
+                        initiator_interface_id: initiator.router_interface_id.clone(),
+                        ..Default::default()
+                    };
+                    Ok((vec![Change::PutRouterInterface(Box::new(initiator))], created))
+                }
+            }
+        })
     }
 }
 
 /// "Initiator and Acceptor": both ends in this account, connected at once.
-fn both_ends(
-    state: &AccountState,
-    ctx: &Context,
-    form: &PeeringForm,
-) -> DomainResult<super::Effect<PeeringCreated>> {
+fn both_ends(state: &AccountState, ctx: &Context, form: &PeeringForm) -> DomainResult<super::Effect<PeeringCreated>> {
     let local = local_router(state, "local_router_id", &form.local_router_id)?;
     let peer = local_router(state, "peer_router_id", &form.peer_router_id)?;
     if local.id == peer.id {
@@ -219,39 +176,15 @@ fn both_ends(
             "Cannot connect on the same router",
         ));
     }
-    let initiator_cmd = end_command(
-        form,
-        Role::InitiatingSide,
-        &local,
-        &form.local_region_id,
-        &peer,
-        &form.peer_region_id,
-    );
+    let initiator_cmd =
+        end_command(form, Role::InitiatingSide, &local, &form.local_region_id, &peer, &form.peer_region_id);
     let mut initiator = create_end(state, ctx, &initiator_cmd, true, &[])?;
-    let acceptor_cmd = end_command(
-        form,
-        Role::AcceptingSide,
-        &peer,
-        &form.peer_region_id,
-        &local,
-        &form.local_region_id,
-    );
-    let mut acceptor = create_end(
-        state,
-        ctx,
-        &acceptor_cmd,
-        false,
-        std::slice::from_ref(&initiator),
-    )?;
-    initiator
-        .opposite
-        .interface_id
-        .clone_from(&acceptor.router_interface_id);
+    let acceptor_cmd =
+        end_command(form, Role::AcceptingSide, &peer, &form.peer_region_id, &local, &form.local_region_id);
+    let mut acceptor = create_end(state, ctx, &acceptor_cmd, false, std::slice::from_ref(&initiator))?;
+    initiator.opposite.interface_id.clone_from(&acceptor.router_interface_id);
     initiator.opposite.owner_id.clone_from(&ctx.account_id);
-    acceptor
-        .opposite
-        .interface_id
-        .clone_from(&initiator.router_interface_id);
+    acceptor.opposite.interface_id.clone_from(&initiator.router_interface_id);
     acceptor.opposite.owner_id.clone_from(&ctx.account_id);
     let created = PeeringCreated {
         initiator_interface_id: initiator.router_interface_id.clone(),

@@ -5,9 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::{Account, AccountState, Context, DomainResult, Effect, Page, PageRequest};
 use crate::domain::lifecycle::{self, ConnectRequest};
 use crate::domain::model::{BusinessStatus, Role, RouterInterface, RouterType, Status};
-use crate::domain::rules::{
-    self, CheckedRouterInterface, INTERFACES_PER_ROUTER, NewRouterInterface,
-};
+use crate::domain::rules::{self, CheckedRouterInterface, INTERFACES_PER_ROUTER, NewRouterInterface};
 use crate::domain::{DomainError, catalog, ids, text};
 use crate::store::Change;
 
@@ -54,20 +52,14 @@ pub(super) fn new_router_interface(
     pending: &[RouterInterface],
 ) -> DomainResult<RouterInterface> {
     let router_region = match c.router_type {
-        RouterType::VRouter => state
-            .vpc_of_router("router_id", &c.router_id)?
-            .region_id
-            .as_str(),
+        RouterType::VRouter => state.vpc_of_router("router_id", &c.router_id)?.region_id.as_str(),
         RouterType::Vbr => {
             let vbr = state.vbr("router_id", &c.router_id)?;
             if vbr.access_point_id != c.access_point_id {
                 return Err(DomainError::invalid(
                     "access_point_id",
                     "InvalidAccessPointId.Mismatch",
-                    format!(
-                        "VBR {} is at access point {}, not {}",
-                        vbr.vbr_id, vbr.access_point_id, c.access_point_id
-                    ),
+                    format!("VBR {} is at access point {}, not {}", vbr.vbr_id, vbr.access_point_id, c.access_point_id),
                 ));
             }
             vbr.region_id.as_str()
@@ -77,17 +69,11 @@ pub(super) fn new_router_interface(
         return Err(DomainError::invalid(
             "region_id",
             "InvalidRegionId.Mismatch",
-            format!(
-                "router {} is in {router_region}, not in {}",
-                c.router_id, c.region_id
-            ),
+            format!("router {} is in {router_region}, not in {}", c.router_id, c.region_id),
         ));
     }
     let on_router = state.interfaces_on_router(&c.router_id).count()
-        + pending
-            .iter()
-            .filter(|ri| ri.router_id == c.router_id)
-            .count();
+        + pending.iter().filter(|ri| ri.router_id == c.router_id).count();
     if on_router >= INTERFACES_PER_ROUTER {
         return Err(DomainError::exhausted(
             "QuotaExceeded",
@@ -131,7 +117,7 @@ pub(super) fn new_router_interface(
         creation_time: ctx.now,
         connected_time: None,
         end_time,
-        last_error: String::new(),
+        last_error: None,
         last_opposite_status: None,
         link: None,
         version: 1,
@@ -150,10 +136,7 @@ pub(super) fn connect_locally(
     lifecycle::begin_connect(&mut initiator)?;
     let admitted = acceptor.and_then(|mut acceptor| {
         check_only_connection(state, &acceptor, &initiator.router_id)?;
-        let request = ConnectRequest {
-            initiator: initiator.report(),
-            names: initiator.opposite.clone(),
-        };
+        let request = ConnectRequest { initiator: initiator.report(), names: initiator.opposite.clone() };
         lifecycle::admit(&mut acceptor, &request, ctx.now)?;
         Ok(acceptor)
     });
@@ -162,35 +145,26 @@ pub(super) fn connect_locally(
             lifecycle::exchange(&mut initiator, &mut acceptor, ctx.now, |_, _| {});
             let status = initiator.status;
             Ok((
-                vec![
-                    Change::PutRouterInterface(Box::new(initiator)),
-                    Change::PutRouterInterface(Box::new(acceptor)),
-                ],
+                vec![Change::PutRouterInterface(Box::new(initiator)), Change::PutRouterInterface(Box::new(acceptor))],
                 Ok(status),
             ))
         }
         Err(refusal) => {
             lifecycle::fail_connect(&mut initiator, &refusal);
-            Ok((
-                vec![Change::PutRouterInterface(Box::new(initiator))],
-                Err(refusal),
-            ))
+            Ok((vec![Change::PutRouterInterface(Box::new(initiator))], Err(refusal)))
         }
     }
 }
 
 /// At most one connection between the same two routers.
-fn check_only_connection(
+pub(super) fn check_only_connection(
     state: &AccountState,
     end: &RouterInterface,
     other_router: &str,
 ) -> DomainResult<()> {
     let existing = state.interfaces_on_router(&end.router_id).find(|ri| {
         ri.router_interface_id != end.router_interface_id
-            && ri
-                .link
-                .as_ref()
-                .is_some_and(|l| l.opposite.router_id == other_router)
+            && ri.link.as_ref().is_some_and(|l| l.opposite.router_id == other_router)
     });
     match existing {
         Some(ri) => Err(DomainError::precondition(
@@ -210,10 +184,7 @@ fn local_opposite(state: &AccountState, end: &RouterInterface) -> Option<RouterI
     if link.opposite.owner_id != end.owner_id {
         return None;
     }
-    state
-        .router_interface("opposite_interface_id", &link.opposite.interface_id)
-        .ok()
-        .cloned()
+    state.router_interface("opposite_interface_id", &link.opposite.interface_id).ok().cloned()
 }
 
 /// Applies a change of `end` and lets the other end (in this account) follow.
@@ -227,19 +198,8 @@ fn propagate(state: &AccountState, ctx: &Context, mut end: RouterInterface) -> V
     changes
 }
 
-fn unreachable_peer(end: &RouterInterface) -> DomainError {
-    DomainError::new_unavailable(format!(
-        "account {} is not reachable from this service: no peer link is configured for it",
-        end.opposite.owner_id
-    ))
-}
-
 impl Account {
-    pub fn create_router_interface(
-        &self,
-        cmd: NewRouterInterface,
-        client_token: &str,
-    ) -> DomainResult<String> {
+    pub fn create_router_interface(&self, cmd: NewRouterInterface, client_token: &str) -> DomainResult<String> {
         self.execute("CreateRouterInterface", client_token, &cmd, |state, ctx| {
             let checked = rules::check_new_router_interface(&cmd)?;
             let ri = new_router_interface(state, ctx, checked, &cmd, &[])?;
@@ -248,11 +208,7 @@ impl Account {
         })
     }
 
-    pub fn modify_router_interface_attribute(
-        &self,
-        cmd: ModifyAttributes,
-        client_token: &str,
-    ) -> DomainResult<()> {
+    pub fn modify_router_interface_attribute(&self, cmd: ModifyAttributes, client_token: &str) -> DomainResult<()> {
         self.execute("ModifyRouterInterfaceAttribute", client_token, &cmd, |state, _| {
             let mut ri = state.router_interface("router_interface_id", &cmd.router_interface_id)?.clone();
             if let Some(name) = &cmd.name {
@@ -267,7 +223,10 @@ impl Account {
                 if ri.status != Status::Idle {
                     return Err(DomainError::precondition(
                         "IncorrectStatus",
-                        format!("{} is {:?}; its opposite fields can be changed only when its status is Idle", ri.router_interface_id, ri.status),
+                        format!(
+                            "{} is {:?}; its opposite fields can be changed only when its status is Idle",
+                            ri.router_interface_id, ri.status
+                        ),
                     ));
                 }
                 modify_opposite(&mut ri, &cmd)?;
@@ -288,42 +247,40 @@ impl Account {
         })
     }
 
+    /// Connects an initiator end. With the acceptor end in this account the connection is made at once;
+    /// with it in another account the end is Connecting until the peer link hears back.
     pub fn connect_router_interface(&self, id: &str, client_token: &str) -> DomainResult<Status> {
         self.execute("ConnectRouterInterface", client_token, &id, |state, ctx| {
-            let initiator = state.router_interface("router_interface_id", id)?.clone();
-            if initiator.opposite.owner_id != ctx.account_id
-                && !initiator.opposite.owner_id.is_empty()
-            {
-                lifecycle::begin_connect(&mut initiator.clone())?;
-                return Err(unreachable_peer(&initiator));
+            let mut initiator = state.router_interface("router_interface_id", id)?.clone();
+            let owner = initiator.opposite.owner_id.clone();
+            if owner.is_empty() || owner == ctx.account_id {
+                let acceptor =
+                    state.router_interface("opposite_interface_id", &initiator.opposite.interface_id).cloned();
+                return connect_locally(state, ctx, initiator, acceptor);
             }
-            let acceptor = state
-                .router_interface("opposite_interface_id", &initiator.opposite.interface_id)
-                .cloned();
-            connect_locally(state, ctx, initiator, acceptor)
+            self.check_peer(&owner)?;
+            lifecycle::begin_connect(&mut initiator)?;
+            Ok((vec![Change::PutRouterInterface(Box::new(initiator))], Ok(Status::Connecting)))
         })?
     }
 
-    pub fn deactivate_router_interface(
-        &self,
-        id: &str,
-        client_token: &str,
-    ) -> DomainResult<Status> {
-        self.change_connection(
-            "DeactivateRouterInterface",
-            id,
-            client_token,
-            lifecycle::suspend,
-        )
+    fn check_peer(&self, owner: &str) -> DomainResult<()> {
+        if self.has_peer(owner) {
+            Ok(())
+        } else {
+            Err(DomainError::new_unavailable(format!(
+                "account {owner} is not reachable from this service: no peer link is configured for it \
+                 (start initiator-svc with --peer {owner}=http://HOST:PORT)"
+            )))
+        }
+    }
+
+    pub fn deactivate_router_interface(&self, id: &str, client_token: &str) -> DomainResult<Status> {
+        self.change_connection("DeactivateRouterInterface", id, client_token, lifecycle::suspend)
     }
 
     pub fn activate_router_interface(&self, id: &str, client_token: &str) -> DomainResult<Status> {
-        self.change_connection(
-            "ActivateRouterInterface",
-            id,
-            client_token,
-            lifecycle::activate,
-        )
+        self.change_connection("ActivateRouterInterface", id, client_token, lifecycle::activate)
     }
 
     fn change_connection(
@@ -336,13 +293,7 @@ impl Account {
         self.execute(operation, client_token, &id, |state, ctx| {
             let mut ri = state.router_interface("router_interface_id", id)?.clone();
             transition(&mut ri)?;
-            if ri
-                .link
-                .as_ref()
-                .is_some_and(|l| l.opposite.owner_id != ctx.account_id)
-            {
-                return Err(unreachable_peer(&ri));
-            }
+            // The other end in this account follows at once; in another account the peer link tells it.
             let changes = propagate(state, ctx, ri);
             let status = state_of(&changes, id).map_or(Status::Idle, |ri| ri.status);
             Ok((changes, status))
@@ -354,11 +305,10 @@ impl Account {
             let ri = state.router_interface("router_interface_id", id)?;
             lifecycle::check_delete(ri)?;
             let mut changes = vec![Change::DeleteRouterInterface(id.to_owned())];
+            // The other end in this account follows at once; in another account the peer link tells it.
             if let Some(mut opposite) = local_opposite(state, ri) {
                 lifecycle::apply_report(&mut opposite, &lifecycle::deletion_report(ri), ctx.now);
                 changes.push(Change::PutRouterInterface(Box::new(opposite)));
-            } else if ri.link.is_some() {
-                return Err(unreachable_peer(ri));
             }
             Ok((changes, ()))
         })
@@ -380,13 +330,14 @@ impl Account {
             catalog::region("region_id", &filter.region_id)?;
         }
         if !filter.router_id.is_empty() {
-            let prefix = if filter.router_id.starts_with("vbr-") {
-                ids::VBR
-            } else {
-                ids::VROUTER
-            };
+            let prefix = if filter.router_id.starts_with("vbr-") { ids::VBR } else { ids::VROUTER };
             ids::parse("router_id", prefix, &filter.router_id)?;
         }
+        Ok(page.page(self.router_interfaces_matching(filter)?))
+    }
+
+    /// Every end that passes `filter`, in creation order.
+    pub fn router_interfaces_matching(&self, filter: &RouterInterfaceFilter) -> DomainResult<Vec<RouterInterface>> {
         Ok(self.read(|state, _| {
             let mut found: Vec<RouterInterface> = state
                 .router_interfaces()
@@ -398,10 +349,9 @@ impl Account {
                 .cloned()
                 .collect();
             found.sort_by(|a, b| {
-                (a.creation_time, &a.router_interface_id)
-                    .cmp(&(b.creation_time, &b.router_interface_id))
+                (a.creation_time, &a.router_interface_id).cmp(&(b.creation_time, &b.router_interface_id))
             });
-            page.page(found)
+            found
         }))
     }
 }

@@ -17,16 +17,8 @@ pub struct AccountState {
 impl AccountState {
     pub fn from_snapshot(snapshot: Snapshot) -> Self {
         Self {
-            vpcs: snapshot
-                .vpcs
-                .into_iter()
-                .map(|v| (v.vpc_id.clone(), v))
-                .collect(),
-            vbrs: snapshot
-                .vbrs
-                .into_iter()
-                .map(|v| (v.vbr_id.clone(), v))
-                .collect(),
+            vpcs: snapshot.vpcs.into_iter().map(|v| (v.vpc_id.clone(), v)).collect(),
+            vbrs: snapshot.vbrs.into_iter().map(|v| (v.vbr_id.clone(), v)).collect(),
             router_interfaces: snapshot
                 .router_interfaces
                 .into_iter()
@@ -53,8 +45,7 @@ impl AccountState {
                     self.vbrs.remove(&id);
                 }
                 Change::PutRouterInterface(ri) => {
-                    self.router_interfaces
-                        .insert(ri.router_interface_id.clone(), *ri);
+                    self.router_interfaces.insert(ri.router_interface_id.clone(), *ri);
                 }
                 Change::DeleteRouterInterface(id) => {
                     self.router_interfaces.remove(&id);
@@ -85,36 +76,26 @@ impl AccountState {
     pub fn vpc(&self, field: &str, id: &str) -> DomainResult<&Vpc> {
         ids::parse(field, ids::VPC, id)?;
         self.vpcs.get(id).ok_or_else(|| {
-            DomainError::not_found(
-                field,
-                "InvalidVpcId.NotFound",
-                format!("VPC {id} does not exist in this account"),
-            )
+            DomainError::not_found(field, "InvalidVpcId.NotFound", format!("VPC {id} does not exist in this account"))
         })
     }
 
     /// The VPC whose vRouter is `vrouter_id`.
     pub fn vpc_of_router(&self, field: &str, vrouter_id: &str) -> DomainResult<&Vpc> {
         ids::parse(field, ids::VROUTER, vrouter_id)?;
-        self.vpcs
-            .get(&format!("{}-{}", ids::VPC, ids::suffix(vrouter_id)))
-            .ok_or_else(|| {
-                DomainError::not_found(
-                    field,
-                    "InvalidRouterId.NotFound",
-                    format!("vRouter {vrouter_id} does not exist in this account"),
-                )
-            })
+        self.vpcs.get(&format!("{}-{}", ids::VPC, ids::suffix(vrouter_id))).ok_or_else(|| {
+            DomainError::not_found(
+                field,
+                "InvalidRouterId.NotFound",
+                format!("vRouter {vrouter_id} does not exist in this account"),
+            )
+        })
     }
 
     pub fn vbr(&self, field: &str, id: &str) -> DomainResult<&Vbr> {
         ids::parse(field, ids::VBR, id)?;
         self.vbrs.get(id).ok_or_else(|| {
-            DomainError::not_found(
-                field,
-                "InvalidVbrId.NotFound",
-                format!("VBR {id} does not exist in this account"),
-            )
+            DomainError::not_found(field, "InvalidVbrId.NotFound", format!("VBR {id} does not exist in this account"))
         })
     }
 
@@ -129,12 +110,7 @@ impl AccountState {
         })
     }
 
-    pub fn interfaces_on_router<'a>(
-        &'a self,
-        router_id: &'a str,
-    ) -> impl Iterator<Item = &'a RouterInterface> + 'a {
-        self.router_interfaces
-            .values()
-            .filter(move |ri| ri.router_id == router_id)
+    pub fn interfaces_on_router<'a>(&'a self, router_id: &'a str) -> impl Iterator<Item = &'a RouterInterface> + 'a {
+        self.router_interfaces.values().filter(move |ri| ri.router_id == router_id)
     }
 }

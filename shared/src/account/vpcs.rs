@@ -31,24 +31,14 @@ pub struct NewVbr {
 }
 
 /// Refuses to delete a router that router interfaces are attached to, naming them.
-fn check_router_unused(
-    state: &super::AccountState,
-    router_id: &str,
-    what: &str,
-) -> DomainResult<()> {
-    let attached: Vec<_> = state
-        .interfaces_on_router(router_id)
-        .map(|ri| ri.router_interface_id.as_str())
-        .collect();
+fn check_router_unused(state: &super::AccountState, router_id: &str, what: &str) -> DomainResult<()> {
+    let attached: Vec<_> = state.interfaces_on_router(router_id).map(|ri| ri.router_interface_id.as_str()).collect();
     if attached.is_empty() {
         Ok(())
     } else {
         Err(DomainError::precondition(
             "DependencyViolation.RouterInterface",
-            format!(
-                "{what} still has router interfaces attached: {}; delete them first",
-                attached.join(", ")
-            ),
+            format!("{what} still has router interfaces attached: {}; delete them first", attached.join(", ")),
         ))
     }
 }
@@ -81,12 +71,7 @@ impl Account {
         })
     }
 
-    pub fn describe_vpcs(
-        &self,
-        region_id: &str,
-        vpc_ids: &[String],
-        page: PageRequest,
-    ) -> DomainResult<Page<Vpc>> {
+    pub fn describe_vpcs(&self, region_id: &str, vpc_ids: &[String], page: PageRequest) -> DomainResult<Page<Vpc>> {
         if !region_id.is_empty() {
             catalog::region("region_id", region_id)?;
         }
@@ -133,12 +118,7 @@ impl Account {
         })
     }
 
-    pub fn describe_vbrs(
-        &self,
-        region_id: &str,
-        vbr_ids: &[String],
-        page: PageRequest,
-    ) -> DomainResult<Page<Vbr>> {
+    pub fn describe_vbrs(&self, region_id: &str, vbr_ids: &[String], page: PageRequest) -> DomainResult<Page<Vbr>> {
         if !region_id.is_empty() {
             catalog::region("region_id", region_id)?;
         }
@@ -158,15 +138,10 @@ impl Account {
     }
 
     pub fn delete_vbr(&self, vbr_id: &str, client_token: &str) -> DomainResult<()> {
-        self.execute(
-            "DeleteVirtualBorderRouter",
-            client_token,
-            &vbr_id,
-            |state, _| {
-                state.vbr("vbr_id", vbr_id)?;
-                check_router_unused(state, vbr_id, &format!("VBR {vbr_id}"))?;
-                Ok((vec![Change::DeleteVbr(vbr_id.to_owned())], ()))
-            },
-        )
+        self.execute("DeleteVirtualBorderRouter", client_token, &vbr_id, |state, _| {
+            state.vbr("vbr_id", vbr_id)?;
+            check_router_unused(state, vbr_id, &format!("VBR {vbr_id}"))?;
+            Ok((vec![Change::DeleteVbr(vbr_id.to_owned())], ()))
+        })
     }
 }

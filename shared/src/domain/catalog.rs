@@ -11,46 +11,14 @@ pub struct Region {
 }
 
 pub const REGIONS: &[Region] = &[
-    Region {
-        id: "cn-hangzhou",
-        mainland: true,
-        access_points: &["ap-cn-hangzhou-yh-B", "ap-cn-hangzhou-jg-A"],
-    },
-    Region {
-        id: "cn-shanghai",
-        mainland: true,
-        access_points: &["ap-cn-shanghai-nh-A", "ap-cn-shanghai-xz-B"],
-    },
-    Region {
-        id: "cn-beijing",
-        mainland: true,
-        access_points: &["ap-cn-beijing-ft-A", "ap-cn-beijing-sjq-B"],
-    },
-    Region {
-        id: "cn-shenzhen",
-        mainland: true,
-        access_points: &["ap-cn-shenzhen-bt-A"],
-    },
-    Region {
-        id: "cn-hongkong",
-        mainland: false,
-        access_points: &["ap-cn-hongkong-kcs-A"],
-    },
-    Region {
-        id: "ap-southeast-1",
-        mainland: false,
-        access_points: &["ap-sg-singpost-A"],
-    },
-    Region {
-        id: "us-west-1",
-        mainland: false,
-        access_points: &["ap-us-sv-rc-A"],
-    },
-    Region {
-        id: "eu-central-1",
-        mainland: false,
-        access_points: &["ap-de-fra-dr-A"],
-    },
+    Region { id: "cn-hangzhou", mainland: true, access_points: &["ap-cn-hangzhou-yh-B", "ap-cn-hangzhou-jg-A"] },
+    Region { id: "cn-shanghai", mainland: true, access_points: &["ap-cn-shanghai-nh-A", "ap-cn-shanghai-xz-B"] },
+    Region { id: "cn-beijing", mainland: true, access_points: &["ap-cn-beijing-ft-A", "ap-cn-beijing-sjq-B"] },
+    Region { id: "cn-shenzhen", mainland: true, access_points: &["ap-cn-shenzhen-bt-A"] },
+    Region { id: "cn-hongkong", mainland: false, access_points: &["ap-cn-hongkong-kcs-A"] },
+    Region { id: "ap-southeast-1", mainland: false, access_points: &["ap-sg-singpost-A"] },
+    Region { id: "us-west-1", mainland: false, access_points: &["ap-us-sv-rc-A"] },
+    Region { id: "eu-central-1", mainland: false, access_points: &["ap-de-fra-dr-A"] },
 ];
 
 pub fn region(field: &str, id: &str) -> DomainResult<&'static Region> {
@@ -62,10 +30,7 @@ pub fn region(field: &str, id: &str) -> DomainResult<&'static Region> {
         DomainError::not_found(
             field,
             "InvalidRegionId.NotFound",
-            format!(
-                "{field} {id:?} is not a region; known regions: {}",
-                known.join(", ")
-            ),
+            format!("{field} {id:?} is not a region; known regions: {}", known.join(", ")),
         )
     })
 }
@@ -111,10 +76,7 @@ pub const SPECS: &[(&str, u32)] = &[
 
 /// The bandwidth of a spec, in Mbit/s; 0 for Negative.
 pub fn bandwidth(spec: &str) -> u32 {
-    SPECS
-        .iter()
-        .find(|(s, _)| *s == spec)
-        .map_or(0, |(_, mbps)| *mbps)
+    SPECS.iter().find(|(s, _)| *s == spec).map_or(0, |(_, mbps)| *mbps)
 }
 
 /// Checks an initiator's spec (a bandwidth tier; not Negative).
@@ -122,21 +84,14 @@ pub fn spec(field: &str, value: &str) -> DomainResult<&'static str> {
     if value.is_empty() {
         return Err(DomainError::missing(field));
     }
-    SPECS
-        .iter()
-        .find(|(s, _)| *s == value)
-        .map(|(s, _)| *s)
-        .ok_or_else(|| {
-            let known: Vec<_> = SPECS.iter().map(|(s, _)| *s).collect();
-            DomainError::invalid(
-                field,
-                "InvalidSpec",
-                format!(
-                    "{field} {value:?} is not a spec; the specs are {}",
-                    known.join(", ")
-                ),
-            )
-        })
+    SPECS.iter().find(|(s, _)| *s == value).map(|(s, _)| *s).ok_or_else(|| {
+        let known: Vec<_> = SPECS.iter().map(|(s, _)| *s).collect();
+        DomainError::invalid(
+            field,
+            "InvalidSpec",
+            format!("{field} {value:?} is not a spec; the specs are {}", known.join(", ")),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -155,17 +110,9 @@ mod tests {
 
     #[test]
     fn unknown_region_and_access_point_are_not_found() {
-        assert_eq!(
-            region("region_id", "mars-1").unwrap_err().reason,
-            "InvalidRegionId.NotFound"
-        );
+        assert_eq!(region("region_id", "mars-1").unwrap_err().reason, "InvalidRegionId.NotFound");
         let hz = region("region_id", "cn-hangzhou").unwrap();
-        assert_eq!(
-            access_point("ap", hz, "ap-sg-singpost-A")
-                .unwrap_err()
-                .reason,
-            "InvalidAccessPointId.NotFound"
-        );
+        assert_eq!(access_point("ap", hz, "ap-sg-singpost-A").unwrap_err().reason, "InvalidAccessPointId.NotFound");
     }
 
     #[test]

@@ -28,13 +28,8 @@ pub struct DomainError {
 }
 
 impl DomainError {
-    fn new(kind: ErrorKind, reason: &str, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            reason: reason.to_owned(),
-            message: message.into(),
-            field: None,
-        }
+    pub fn new(kind: ErrorKind, reason: &str, message: impl Into<String>) -> Self {
+        Self { kind, reason: reason.to_owned(), message: message.into(), field: None }
     }
 
     pub fn invalid(field: &str, reason: &str, message: impl Into<String>) -> Self {

@@ -39,24 +39,16 @@ pub fn parse<'a>(field: &str, prefix: &str, value: &'a str) -> DomainResult<&'a 
     if value.is_empty() {
         return Err(DomainError::missing(field));
     }
-    let well_formed = value
-        .strip_prefix(prefix)
-        .and_then(|rest| rest.strip_prefix('-'))
-        .is_some_and(|s| {
-            !s.is_empty()
-                && s.len() <= MAX_SUFFIX_LEN
-                && s.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
+    let well_formed = value.strip_prefix(prefix).and_then(|rest| rest.strip_prefix('-')).is_some_and(|s| {
+        !s.is_empty() && s.len() <= MAX_SUFFIX_LEN && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    });
     if well_formed {
         Ok(value)
     } else {
         Err(DomainError::invalid(
             field,
             "InvalidParameter",
-            format!(
-                "{field} {value:?} is not a valid id: expected {prefix}- followed by lowercase letters and digits"
-            ),
+            format!("{field} {value:?} is not a valid id: expected {prefix}- followed by lowercase letters and digits"),
         ))
     }
 }
@@ -96,21 +88,13 @@ mod tests {
             let err = parse("vpc_id", VPC, bad).unwrap_err();
             assert_eq!(err.field.as_deref(), Some("vpc_id"), "{bad}");
         }
-        assert_eq!(
-            parse("vpc_id", VPC, "").unwrap_err().reason,
-            "MissingParameter"
-        );
+        assert_eq!(parse("vpc_id", VPC, "").unwrap_err().reason, "MissingParameter");
     }
 
     #[test]
     fn account_ids_are_sixteen_digits() {
         assert!(parse_account("a", "1000000000000001").is_ok());
-        for bad in [
-            "100000000000000",
-            "10000000000000012",
-            "10000000000000a1",
-            "",
-        ] {
+        for bad in ["100000000000000", "10000000000000012", "10000000000000a1", ""] {
             assert!(parse_account("a", bad).is_err(), "{bad}");
         }
     }

@@ -9,9 +9,7 @@
 use chrono::{DateTime, Utc};
 
 use super::error::{DomainError, DomainResult};
-use super::model::{
-    BusinessStatus, EndReport, Link, OppositeConfig, Role, RouterInterface, Status,
-};
+use super::model::{BusinessStatus, EndReport, Link, OppositeConfig, Role, RouterInterface, Status};
 
 /// What an initiator sends when it connects: itself, and the end it names as its opposite.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -36,10 +34,7 @@ pub fn begin_connect(end: &mut RouterInterface) -> DomainResult<()> {
     if end.role != Role::InitiatingSide {
         return Err(DomainError::precondition(
             "IncorrectRole.NotInitiatingSide",
-            format!(
-                "{} is an acceptor end; only the initiator end can connect",
-                end.router_interface_id
-            ),
+            format!("{} is an acceptor end; only the initiator end can connect", end.router_interface_id),
         ));
     }
     if end.status != Status::Idle {
@@ -63,24 +58,17 @@ pub fn begin_connect(end: &mut RouterInterface) -> DomainResult<()> {
     if end.business_status == BusinessStatus::FinancialLocked {
         return Err(DomainError::precondition(
             "Forbidden.FinancialLocked",
-            format!(
-                "{} is locked for an overdue payment; pay to connect it",
-                end.router_interface_id
-            ),
+            format!("{} is locked for an overdue payment; pay to connect it", end.router_interface_id),
         ));
     }
     end.status = Status::Connecting;
-    end.last_error.clear();
+    end.last_error = None;
     end.version += 1;
     Ok(())
 }
 
 /// The acceptor's consent: admits `request` on `acceptor` only if every precondition holds on this side.
-pub fn admit(
-    acceptor: &mut RouterInterface,
-    request: &ConnectRequest,
-    now: DateTime<Utc>,
-) -> DomainResult<()> {
+pub fn admit(acceptor: &mut RouterInterface, request: &ConnectRequest, now: DateTime<Utc>) -> DomainResult<()> {
     check_admission(acceptor, request)?;
     acceptor.link = Some(Link {
         own_suspended: false,
@@ -89,7 +77,7 @@ pub fn admit(
         opposite: request.initiator.clone(),
     });
     acceptor.connected_time = Some(now);
-    acceptor.last_error.clear();
+    acceptor.last_error = None;
     acceptor.last_opposite_status = Some(request.initiator.status);
     recompute(acceptor);
     acceptor.version += 1;
@@ -101,9 +89,7 @@ fn check_admission(acceptor: &RouterInterface, request: &ConnectRequest) -> Doma
     let id = &acceptor.router_interface_id;
     let wrong = |what: String| DomainError::precondition("IncorrectOppositeInterfaceInfo", what);
     if acceptor.role != Role::AcceptingSide {
-        return Err(wrong(format!(
-            "{id} is an initiator end; connect to the acceptor end"
-        )));
+        return Err(wrong(format!("{id} is an initiator end; connect to the acceptor end")));
     }
     if request.names.interface_id != *id || request.names.router_id != acceptor.router_id {
         return Err(wrong(format!(
@@ -112,9 +98,7 @@ fn check_admission(acceptor: &RouterInterface, request: &ConnectRequest) -> Doma
         )));
     }
     if request.names.router_type != Some(acceptor.router_type) {
-        return Err(wrong(format!(
-            "the initiator names the wrong opposite_router_type for {id}"
-        )));
+        return Err(wrong(format!("the initiator names the wrong opposite_router_type for {id}")));
     }
     if acceptor.status != Status::Idle {
         return Err(DomainError::precondition(
@@ -128,9 +112,7 @@ fn check_admission(acceptor: &RouterInterface, request: &ConnectRequest) -> Doma
     if let Some(field) = acceptor.opposite.missing_for_connect() {
         return Err(DomainError::precondition(
             "IncorrectOppositeInterfaceInfo.NotSet",
-            format!(
-                "the acceptor end {id} has no {field}; its owner must set it to name the initiator"
-            ),
+            format!("the acceptor end {id} has no {field}; its owner must set it to name the initiator"),
         ));
     }
     if acceptor.opposite.owner_id != initiator.owner_id {
@@ -148,10 +130,7 @@ fn check_admission(acceptor: &RouterInterface, request: &ConnectRequest) -> Doma
     {
         return Err(wrong(format!(
             "the acceptor end {id} names router {} / interface {}, not the initiator's router {} / interface {}",
-            acceptor.opposite.router_id,
-            acceptor.opposite.interface_id,
-            initiator.router_id,
-            initiator.interface_id
+            acceptor.opposite.router_id, acceptor.opposite.interface_id, initiator.router_id, initiator.interface_id
         )));
     }
     if acceptor.router_id == initiator.router_id && acceptor.owner_id == initiator.owner_id {
@@ -164,7 +143,7 @@ fn check_admission(acceptor: &RouterInterface, request: &ConnectRequest) -> Doma
 pub fn fail_connect(end: &mut RouterInterface, why: &DomainError) {
     if end.status == Status::Connecting && end.link.is_none() {
         end.status = Status::Idle;
-        end.last_error = why.to_string();
+        end.last_error = Some(why.clone());
         end.version += 1;
     }
 }
@@ -175,19 +154,27 @@ pub fn apply_report(end: &mut RouterInterface, report: &EndReport, now: DateTime
     if report.deleted {
         return apply_deletion(end, report);
     }
+    if abandons(end, report) {
+        let why = DomainError::precondition(
+            "IncorrectRIStatus",
+            format!("the initiator end {} gave up the connection before it completed", report.interface_id),
+        );
+        unlink(end, report.status);
+        end.last_error = Some(why);
+        return Applied::Changed;
+    }
     let before = content(end);
     match &mut end.link {
         Some(link) => {
-            if link.opposite.interface_id != report.interface_id
-                || report.version <= link.opposite.version
-            {
+            if link.opposite.interface_id != report.interface_id || report.version <= link.opposite.version {
                 return Applied::Ignored;
             }
             link.opposite = report.clone();
         }
         // The acceptor admitted this initiator: the connection now exists on this side too.
         None if end.status == Status::Connecting
-            && end.opposite.interface_id == report.interface_id =>
+            && end.opposite.interface_id == report.interface_id
+            && report.partner_interface_id == end.router_interface_id =>
         {
             end.link = Some(Link {
                 own_suspended: false,
@@ -209,42 +196,53 @@ pub fn apply_report(end: &mut RouterInterface, report: &EndReport, now: DateTime
     }
 }
 
+/// A newer report from the linked end saying it is not connected to this end (it timed out, or was refused,
+/// while this end admitted it): the connection will never complete. A connect request (resent after a
+/// reconnect) is the one report of a linked end that does not name its partner yet.
+fn abandons(end: &RouterInterface, report: &EndReport) -> bool {
+    end.link.as_ref().is_some_and(|l| {
+        l.opposite.interface_id == report.interface_id
+            && report.version > l.opposite.version
+            && report.partner_interface_id != end.router_interface_id
+            && report.status != Status::Connecting
+    })
+}
+
 fn apply_deletion(end: &mut RouterInterface, report: &EndReport) -> Applied {
-    let linked = end
-        .link
-        .as_ref()
-        .is_some_and(|l| l.opposite.interface_id == report.interface_id);
+    let linked = end.link.as_ref().is_some_and(|l| l.opposite.interface_id == report.interface_id);
     if !linked {
         return Applied::Ignored;
     }
+    unlink(end, Status::Deleted);
+    Applied::Changed
+}
+
+/// The connection is gone: back to Idle, ready to be connected again.
+fn unlink(end: &mut RouterInterface, opposite_status: Status) {
     end.link = None;
     end.connected_time = None;
     end.status = Status::Idle;
-    end.last_opposite_status = Some(Status::Deleted);
+    end.last_opposite_status = Some(opposite_status);
     end.version += 1;
-    Applied::Changed
 }
 
 /// This end's report without its version: what the other end must hear about when it changes.
 fn content(end: &RouterInterface) -> EndReport {
-    EndReport {
-        version: 0,
-        ..end.report()
-    }
+    EndReport { version: 0, ..end.report() }
 }
 
-/// The owner suspends its end (Deactivate). Allowed when Activated, and when already Suspended by the
-/// other owner (the caller then holds it suspended too).
+/// The owner suspends its end (Deactivate). Allowed on an established connection: Activated, while the
+/// other owner activates or suspends it, and when the other owner already holds it Suspended (the caller
+/// then holds it suspended too).
 pub fn suspend(end: &mut RouterInterface) -> DomainResult<()> {
     check_not_financially_locked(end)?;
     let id = end.router_interface_id.clone();
     let status = end.status;
-    let Some(link) = end.link.as_mut().filter(|_| {
-        matches!(
-            status,
-            Status::Activated | Status::Suspended | Status::Suspending
-        )
-    }) else {
+    let Some(link) = end
+        .link
+        .as_mut()
+        .filter(|_| matches!(status, Status::Activated | Status::Activating | Status::Suspended | Status::Suspending))
+    else {
         return Err(DomainError::precondition(
             "IncorrectStatus",
             format!("{id} is {status:?}; only an Activated connection can be suspended"),
@@ -265,11 +263,7 @@ pub fn activate(end: &mut RouterInterface) -> DomainResult<()> {
     check_not_financially_locked(end)?;
     let id = end.router_interface_id.clone();
     let status = end.status;
-    let Some(link) = end
-        .link
-        .as_mut()
-        .filter(|_| matches!(status, Status::Suspended | Status::Suspending))
-    else {
+    let Some(link) = end.link.as_mut().filter(|_| matches!(status, Status::Suspended | Status::Suspending)) else {
         return Err(DomainError::precondition(
             "IncorrectStatus",
             format!("{id} is {status:?}; only a Suspended connection can be activated"),
@@ -295,10 +289,7 @@ fn check_not_financially_locked(end: &RouterInterface) -> DomainResult<()> {
     if end.business_status == BusinessStatus::FinancialLocked {
         return Err(DomainError::precondition(
             "Forbidden.FinancialLocked",
-            format!(
-                "{} is locked for an overdue payment",
-                end.router_interface_id
-            ),
+            format!("{} is locked for an overdue payment", end.router_interface_id),
         ));
     }
     Ok(())
@@ -321,12 +312,7 @@ pub fn check_delete(end: &RouterInterface) -> DomainResult<()> {
 
 /// The report that tells the other end this end is gone.
 pub fn deletion_report(end: &RouterInterface) -> EndReport {
-    EndReport {
-        deleted: true,
-        status: Status::Deleted,
-        version: end.version + 1,
-        ..end.report()
-    }
+    EndReport { deleted: true, status: Status::Deleted, version: end.version + 1, ..end.report() }
 }
 
 /// Derives the status of a connected end from both intents and both confirmations.
@@ -339,11 +325,7 @@ fn recompute(end: &mut RouterInterface) {
     let mine_pending = link.opposite.seen_intent_version < link.intent_version;
     let theirs_pending = link.opposite.echoed_intent_version < link.opposite.intent_version;
     let stable = |suspended: bool| {
-        if suspended {
-            Status::Suspended
-        } else {
-            Status::Activated
-        }
+        if suspended { Status::Suspended } else { Status::Activated }
     };
     end.status = if !(mine_pending || theirs_pending) {
         link.settled_suspended = Some(suspended);
@@ -388,15 +370,12 @@ pub fn status_reason(end: &RouterInterface) -> String {
         Status::Idle if end.last_opposite_status == Some(Status::Deleted) => {
             "the other end was deleted; this end is Idle and can be connected again".to_owned()
         }
-        Status::Idle if !end.last_error.is_empty() => {
-            format!("the last connect failed: {}", end.last_error)
-        }
-        Status::Idle => "not connected".to_owned(),
+        Status::Idle => match &end.last_error {
+            Some(e) => format!("not connected; the last connect failed: {e}"),
+            None => "not connected".to_owned(),
+        },
         Status::Suspended | Status::Suspending if !suspended_by.is_empty() => {
-            format!(
-                "suspended by account {}",
-                suspended_by.join(" and account ")
-            )
+            format!("suspended by account {}", suspended_by.join(" and account "))
         }
         Status::Connecting => "waiting for the acceptor end to admit the connection".to_owned(),
         Status::Accepting => "waiting for the initiator end to confirm the connection".to_owned(),
@@ -422,11 +401,7 @@ mod tests {
             router_type: RouterType::VRouter,
             router_id: router.into(),
             access_point_id: String::new(),
-            spec: if role == Role::InitiatingSide {
-                "Large.1".into()
-            } else {
-                "Negative".into()
-            },
+            spec: if role == Role::InitiatingSide { "Large.1".into() } else { "Negative".into() },
             status: Status::Idle,
             business_status: BusinessStatus::Normal,
             opposite: OppositeConfig::default(),
@@ -440,7 +415,7 @@ mod tests {
             creation_time: DateTime::default(),
             connected_time: None,
             end_time: None,
-            last_error: String::new(),
+            last_error: None,
             last_opposite_status: None,
             link: None,
             version: 1,
@@ -468,27 +443,14 @@ mod tests {
 
     /// Delivers reports both ways until neither end has news, recording every status pair seen.
     fn settle(a: &mut RouterInterface, b: &mut RouterInterface, seen: &mut Vec<(Status, Status)>) {
-        exchange(a, b, DateTime::default(), |a, b| {
-            seen.push((a.status, b.status))
-        });
-        assert_eq!(
-            apply_report(b, &a.report(), DateTime::default()),
-            Applied::Ignored,
-            "settled: {seen:?}"
-        );
-        assert_eq!(
-            apply_report(a, &b.report(), DateTime::default()),
-            Applied::Ignored,
-            "settled: {seen:?}"
-        );
+        exchange(a, b, DateTime::default(), |a, b| seen.push((a.status, b.status)));
+        assert_eq!(apply_report(b, &a.report(), DateTime::default()), Applied::Ignored, "settled: {seen:?}");
+        assert_eq!(apply_report(a, &b.report(), DateTime::default()), Applied::Ignored, "settled: {seen:?}");
     }
 
     fn connect(a: &mut RouterInterface, b: &mut RouterInterface) -> Vec<(Status, Status)> {
         begin_connect(a).unwrap();
-        let request = ConnectRequest {
-            initiator: a.report(),
-            names: a.opposite.clone(),
-        };
+        let request = ConnectRequest { initiator: a.report(), names: a.opposite.clone() };
         admit(b, &request, DateTime::default()).unwrap();
         let mut seen = vec![(a.status, b.status)];
         settle(a, b, &mut seen);
@@ -499,10 +461,7 @@ mod tests {
     fn connect_passes_through_connecting_and_accepting() {
         let (mut a, mut b) = pair();
         let seen = connect(&mut a, &mut b);
-        assert!(
-            seen.contains(&(Status::Connecting, Status::Accepting)),
-            "{seen:?}"
-        );
+        assert!(seen.contains(&(Status::Connecting, Status::Accepting)), "{seen:?}");
         assert_eq!((a.status, b.status), (Status::Activated, Status::Activated));
         assert_eq!(a.last_opposite_status, Some(Status::Activated));
         assert_eq!(b.last_opposite_status, Some(Status::Activated));
@@ -516,19 +475,13 @@ mod tests {
         assert_eq!(a.status, Status::Suspending);
         let mut seen = Vec::new();
         settle(&mut a, &mut b, &mut seen);
-        assert!(
-            seen.contains(&(Status::Suspending, Status::Suspending)),
-            "{seen:?}"
-        );
+        assert!(seen.contains(&(Status::Suspending, Status::Suspending)), "{seen:?}");
         assert_eq!((a.status, b.status), (Status::Suspended, Status::Suspended));
         activate(&mut a).unwrap();
         assert_eq!(a.status, Status::Activating);
         seen.clear();
         settle(&mut a, &mut b, &mut seen);
-        assert!(
-            seen.contains(&(Status::Activating, Status::Activating)),
-            "{seen:?}"
-        );
+        assert!(seen.contains(&(Status::Activating, Status::Activating)), "{seen:?}");
         assert_eq!((a.status, b.status), (Status::Activated, Status::Activated));
     }
 
@@ -554,11 +507,7 @@ mod tests {
         activate(&mut a).unwrap();
         let mut seen = Vec::new();
         settle(&mut a, &mut b, &mut seen);
-        assert!(
-            seen.iter()
-                .all(|s| *s == (Status::Suspended, Status::Suspended)),
-            "{seen:?}"
-        );
+        assert!(seen.iter().all(|s| *s == (Status::Suspended, Status::Suspended)), "{seen:?}");
         assert!(status_reason(&a).contains("1000000000000002"));
         activate(&mut b).unwrap();
         settle(&mut a, &mut b, &mut Vec::new());
@@ -573,14 +522,8 @@ mod tests {
         suspend(&mut a).unwrap();
         settle(&mut a, &mut b, &mut Vec::new());
         let before = b.clone();
-        assert_eq!(
-            apply_report(&mut b, &old, DateTime::default()),
-            Applied::Ignored
-        );
-        assert_eq!(
-            apply_report(&mut b, &a.report(), DateTime::default()),
-            Applied::Ignored
-        );
+        assert_eq!(apply_report(&mut b, &old, DateTime::default()), Applied::Ignored);
+        assert_eq!(apply_report(&mut b, &a.report(), DateTime::default()), Applied::Ignored);
         assert_eq!(b, before);
     }
 
@@ -588,61 +531,34 @@ mod tests {
     fn consent_checks_the_names_on_the_acceptor() {
         type Spoil = Box<dyn Fn(&mut RouterInterface)>;
         let cases: Vec<(&str, Spoil)> = vec![
-            (
-                "Forbbiden.InvaildOwner",
-                Box::new(|b| b.opposite.owner_id = "1000000000000009".into()),
-            ),
-            (
-                "IncorrectOppositeInterfaceInfo",
-                Box::new(|b| b.opposite.router_id = "vrt-other".into()),
-            ),
-            (
-                "IncorrectOppositeInterfaceInfo",
-                Box::new(|b| b.opposite.interface_id = "ri-other".into()),
-            ),
-            (
-                "IncorrectOppositeInterfaceInfo.NotSet",
-                Box::new(|b| b.opposite.interface_id.clear()),
-            ),
-            (
-                "IncorrectRIStatus",
-                Box::new(|b| b.status = Status::Suspended),
-            ),
-            (
-                "IncorrectOppositeInterfaceInfo",
-                Box::new(|b| b.role = Role::InitiatingSide),
-            ),
+            ("Forbbiden.InvaildOwner", Box::new(|b| b.opposite.owner_id = "1000000000000009".into())),
+            ("IncorrectOppositeInterfaceInfo", Box::new(|b| b.opposite.router_id = "vrt-other".into())),
+            ("IncorrectOppositeInterfaceInfo", Box::new(|b| b.opposite.interface_id = "ri-other".into())),
+            ("IncorrectOppositeInterfaceInfo.NotSet", Box::new(|b| b.opposite.interface_id.clear())),
+            ("IncorrectRIStatus", Box::new(|b| b.status = Status::Suspended)),
+            ("IncorrectOppositeInterfaceInfo", Box::new(|b| b.role = Role::InitiatingSide)),
         ];
         for (reason, spoil) in cases {
             let (mut a, mut b) = pair();
             spoil(&mut b);
             let before = b.clone();
             begin_connect(&mut a).unwrap();
-            let request = ConnectRequest {
-                initiator: a.report(),
-                names: a.opposite.clone(),
-            };
+            let request = ConnectRequest { initiator: a.report(), names: a.opposite.clone() };
             let err = admit(&mut b, &request, DateTime::default()).unwrap_err();
             assert_eq!(err.reason, reason);
             assert_eq!(b, before, "a refused admission changes nothing");
             fail_connect(&mut a, &err);
             assert_eq!(a.status, Status::Idle);
-            assert!(a.last_error.contains(reason));
+            assert_eq!(a.last_error.as_ref().map(|e| e.reason.as_str()), Some(reason));
         }
     }
 
     #[test]
     fn connect_preconditions_on_the_initiator() {
         let (mut a, mut b) = pair();
-        assert_eq!(
-            begin_connect(&mut b).unwrap_err().reason,
-            "IncorrectRole.NotInitiatingSide"
-        );
+        assert_eq!(begin_connect(&mut b).unwrap_err().reason, "IncorrectRole.NotInitiatingSide");
         a.opposite.owner_id.clear();
-        assert_eq!(
-            begin_connect(&mut a).unwrap_err().reason,
-            "IncorrectOppositeInterfaceInfo.NotSet"
-        );
+        assert_eq!(begin_connect(&mut a).unwrap_err().reason, "IncorrectOppositeInterfaceInfo.NotSet");
         let (mut a, mut b) = pair();
         connect(&mut a, &mut b);
         assert_eq!(begin_connect(&mut a).unwrap_err().reason, "IncorrectStatus");
@@ -656,13 +572,40 @@ mod tests {
         suspend(&mut a).unwrap();
         settle(&mut a, &mut b, &mut Vec::new());
         check_delete(&a).unwrap();
-        assert_eq!(
-            apply_report(&mut b, &deletion_report(&a), DateTime::default()),
-            Applied::Changed
-        );
+        assert_eq!(apply_report(&mut b, &deletion_report(&a), DateTime::default()), Applied::Changed);
         assert_eq!(b.status, Status::Idle);
         assert_eq!(b.last_opposite_status, Some(Status::Deleted));
         assert!(b.suspended_by().is_empty());
+    }
+
+    #[test]
+    fn an_initiator_that_gave_up_releases_the_acceptor() {
+        let (mut a, mut b) = pair();
+        begin_connect(&mut a).unwrap();
+        let request = ConnectRequest { initiator: a.report(), names: a.opposite.clone() };
+        admit(&mut b, &request, DateTime::default()).unwrap();
+        assert_eq!(b.status, Status::Accepting);
+        // The admission never reached the initiator, which timed out.
+        fail_connect(&mut a, &DomainError::precondition("ConnectTimeout", "no answer"));
+        // The late admission does not revive the initiator...
+        assert_eq!(apply_report(&mut a, &b.report(), DateTime::default()), Applied::Ignored);
+        assert_eq!(a.status, Status::Idle);
+        // ...and the initiator's Idle report releases the acceptor.
+        assert_eq!(apply_report(&mut b, &a.report(), DateTime::default()), Applied::Changed);
+        assert_eq!(b.status, Status::Idle);
+        assert!(b.last_error.is_some());
+        // Both can connect again.
+        connect(&mut a, &mut b);
+        assert_eq!((a.status, b.status), (Status::Activated, Status::Activated));
+    }
+
+    #[test]
+    fn a_report_of_the_acceptor_before_it_admits_is_not_an_admission() {
+        let (mut a, b) = pair();
+        begin_connect(&mut a).unwrap();
+        // B changed (say, its name) before it saw the connect: its report names no partner.
+        assert_eq!(apply_report(&mut a, &b.report(), DateTime::default()), Applied::Ignored);
+        assert_eq!((a.status, a.link.is_none()), (Status::Connecting, true));
     }
 
     #[test]

@@ -123,6 +123,8 @@ pub struct EndReport {
     pub seen_intent_version: u64,
     /// The sender's intent version that the sender knows the receiver has applied.
     pub echoed_intent_version: u64,
+    /// The end the sender is connected to; empty while it is not.
+    pub partner_interface_id: String,
     /// The sender's end is gone.
     pub deleted: bool,
 }
@@ -165,7 +167,8 @@ pub struct RouterInterface {
     pub creation_time: DateTime<Utc>,
     pub connected_time: Option<DateTime<Utc>>,
     pub end_time: Option<DateTime<Utc>>,
-    pub last_error: String,
+    /// Why the last transition failed (a refused or timed-out connect, a connection the other end gave up).
+    pub last_error: Option<super::error::DomainError>,
     /// The opposite's status as last seen; `Deleted` once the other end was deleted.
     pub last_opposite_status: Option<Status>,
     pub link: Option<Link>,
@@ -195,6 +198,7 @@ impl RouterInterface {
             intent_version: link.map_or(0, |l| l.intent_version),
             seen_intent_version: link.map_or(0, |l| l.opposite.intent_version),
             echoed_intent_version: link.map_or(0, |l| l.opposite.seen_intent_version),
+            partner_interface_id: link.map(|l| l.opposite.interface_id.clone()).unwrap_or_default(),
             deleted: false,
         }
     }

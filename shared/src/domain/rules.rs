@@ -71,14 +71,10 @@ fn router_type_of(id: &str) -> Option<RouterType> {
     }
 }
 
-pub fn check_new_router_interface(
-    cmd: &NewRouterInterface,
-) -> DomainResult<CheckedRouterInterface> {
+pub fn check_new_router_interface(cmd: &NewRouterInterface) -> DomainResult<CheckedRouterInterface> {
     let region = catalog::region("region_id", &cmd.region_id)?;
     let role = cmd.role.ok_or_else(|| DomainError::missing("role"))?;
-    let router_type = cmd
-        .router_type
-        .ok_or_else(|| DomainError::missing("router_type"))?;
+    let router_type = cmd.router_type.ok_or_else(|| DomainError::missing("router_type"))?;
     ids::parse("router_id", router_prefix(router_type), &cmd.router_id)?;
     if role == Role::AcceptingSide && router_type == RouterType::Vbr {
         return Err(DomainError::invalid(
@@ -103,9 +99,7 @@ pub fn check_new_router_interface(
     };
     let spec = match role {
         Role::InitiatingSide => catalog::spec("spec", &cmd.spec)?.to_owned(),
-        Role::AcceptingSide if cmd.spec.is_empty() || cmd.spec == NEGATIVE_SPEC => {
-            NEGATIVE_SPEC.to_owned()
-        }
+        Role::AcceptingSide if cmd.spec.is_empty() || cmd.spec == NEGATIVE_SPEC => NEGATIVE_SPEC.to_owned(),
         Role::AcceptingSide => {
             return Err(DomainError::invalid(
                 "spec",
@@ -155,24 +149,13 @@ fn check_opposite(cmd: &NewRouterInterface, role: Role) -> DomainResult<Opposite
         ));
     }
     if !cmd.opposite_interface_id.is_empty() {
-        ids::parse(
-            "opposite_interface_id",
-            ids::ROUTER_INTERFACE,
-            &cmd.opposite_interface_id,
-        )?;
+        ids::parse("opposite_interface_id", ids::ROUTER_INTERFACE, &cmd.opposite_interface_id)?;
     }
     if !cmd.opposite_interface_owner_id.is_empty() {
-        ids::parse_account(
-            "opposite_interface_owner_id",
-            &cmd.opposite_interface_owner_id,
-        )?;
+        ids::parse_account("opposite_interface_owner_id", &cmd.opposite_interface_owner_id)?;
     }
     if !cmd.opposite_access_point_id.is_empty() {
-        catalog::access_point(
-            "opposite_access_point_id",
-            opposite_region,
-            &cmd.opposite_access_point_id,
-        )?;
+        catalog::access_point("opposite_access_point_id", opposite_region, &cmd.opposite_access_point_id)?;
     }
     Ok(OppositeConfig {
         region_id: opposite_region.id.to_owned(),
@@ -185,10 +168,7 @@ fn check_opposite(cmd: &NewRouterInterface, role: Role) -> DomainResult<Opposite
 }
 
 /// The opposite router type, inferred from the router id's prefix when not given; the two must agree.
-pub fn opposite_router_type(
-    given: Option<RouterType>,
-    router_id: &str,
-) -> DomainResult<Option<RouterType>> {
+pub fn opposite_router_type(given: Option<RouterType>, router_id: &str) -> DomainResult<Option<RouterType>> {
     if router_id.is_empty() {
         return Ok(given);
     }
@@ -196,9 +176,7 @@ pub fn opposite_router_type(
         DomainError::invalid(
             "opposite_router_id",
             "InvalidParameter",
-            format!(
-                "opposite_router_id {router_id:?} is neither a vRouter (vrt-…) nor a VBR (vbr-…)"
-            ),
+            format!("opposite_router_id {router_id:?} is neither a vRouter (vrt-…) nor a VBR (vbr-…)"),
         )
     })?;
     ids::parse("opposite_router_id", router_prefix(router_type), router_id)?;
@@ -235,20 +213,17 @@ pub fn check_period(
                 PricingCycle::Month => 1..=9,
                 PricingCycle::Year => 1..=3,
             };
-            u32::try_from(period)
-                .ok()
-                .filter(|p| range.contains(p))
-                .ok_or_else(|| {
-                    DomainError::invalid(
-                        "period",
-                        "InvalidPeriod",
-                        format!(
-                            "period must be {} to {} for a {cycle:?} pricing cycle (got {period})",
-                            range.start(),
-                            range.end()
-                        ),
-                    )
-                })
+            u32::try_from(period).ok().filter(|p| range.contains(p)).ok_or_else(|| {
+                DomainError::invalid(
+                    "period",
+                    "InvalidPeriod",
+                    format!(
+                        "period must be {} to {} for a {cycle:?} pricing cycle (got {period})",
+                        range.start(),
+                        range.end()
+                    ),
+                )
+            })
         }
     }
 }
@@ -257,11 +232,7 @@ pub fn check_health_check(source: &str, target: &str) -> DomainResult<()> {
     text::ipv4("health_check_source_ip", source)?;
     text::ipv4("health_check_target_ip", target)?;
     if source.is_empty() != target.is_empty() {
-        let missing = if source.is_empty() {
-            "health_check_source_ip"
-        } else {
-            "health_check_target_ip"
-        };
+        let missing = if source.is_empty() { "health_check_source_ip" } else { "health_check_target_ip" };
         return Err(DomainError::invalid(
             missing,
             "MissingParameter",
@@ -322,21 +293,12 @@ pub struct PeeringChoice {
 
 /// The console's rules: which routers may be created for which account type and connection type.
 pub fn check_peering_form(form: &PeeringForm, own_account: &str) -> DomainResult<PeeringChoice> {
-    let account_type = form
-        .account_type
-        .ok_or_else(|| DomainError::missing("account_type"))?;
-    let connection_type = form
-        .connection_type
-        .ok_or_else(|| DomainError::missing("connection_type"))?;
-    let routers = form
-        .routers_to_create
-        .ok_or_else(|| DomainError::missing("routers_to_create"))?;
+    let account_type = form.account_type.ok_or_else(|| DomainError::missing("account_type"))?;
+    let connection_type = form.connection_type.ok_or_else(|| DomainError::missing("connection_type"))?;
+    let routers = form.routers_to_create.ok_or_else(|| DomainError::missing("routers_to_create"))?;
     match (account_type, routers) {
         (AccountType::Same, RoutersToCreate::InitiatorAndAcceptor)
-        | (
-            AccountType::Different,
-            RoutersToCreate::InitiatorOnly | RoutersToCreate::AcceptorOnly,
-        ) => {}
+        | (AccountType::Different, RoutersToCreate::InitiatorOnly | RoutersToCreate::AcceptorOnly) => {}
         (AccountType::Same, _) => {
             return Err(DomainError::invalid(
                 "routers_to_create",
@@ -353,9 +315,7 @@ pub fn check_peering_form(form: &PeeringForm, own_account: &str) -> DomainResult
         }
     }
     match account_type {
-        AccountType::Same
-            if !form.peer_account_id.is_empty() && form.peer_account_id != own_account =>
-        {
+        AccountType::Same if !form.peer_account_id.is_empty() && form.peer_account_id != own_account => {
             return Err(DomainError::invalid(
                 "peer_account_id",
                 "InvalidParameter",
@@ -378,21 +338,10 @@ pub fn check_peering_form(form: &PeeringForm, own_account: &str) -> DomainResult
     }
     // VBR-to-VPC: the initiator is the VBR and the acceptor the VPC; VPC-to-VPC: both are VPCs.
     let initiator_is_local = routers != RoutersToCreate::AcceptorOnly;
-    let (initiator_field, initiator_router, acceptor_field, acceptor_router) = if initiator_is_local
-    {
-        (
-            "local_router_id",
-            &form.local_router_id,
-            "peer_router_id",
-            &form.peer_router_id,
-        )
+    let (initiator_field, initiator_router, acceptor_field, acceptor_router) = if initiator_is_local {
+        ("local_router_id", &form.local_router_id, "peer_router_id", &form.peer_router_id)
     } else {
-        (
-            "peer_router_id",
-            &form.peer_router_id,
-            "local_router_id",
-            &form.local_router_id,
-        )
+        ("peer_router_id", &form.peer_router_id, "local_router_id", &form.local_router_id)
     };
     let initiator_prefix = match connection_type {
         ConnectionType::VpcToVpc => ids::VPC,
@@ -428,17 +377,9 @@ pub fn check_peering_form(form: &PeeringForm, own_account: &str) -> DomainResult
         ));
     }
     if !form.peer_interface_id.is_empty() {
-        ids::parse(
-            "peer_interface_id",
-            ids::ROUTER_INTERFACE,
-            &form.peer_interface_id,
-        )?;
+        ids::parse("peer_interface_id", ids::ROUTER_INTERFACE, &form.peer_interface_id)?;
     }
-    Ok(PeeringChoice {
-        account_type,
-        connection_type,
-        routers,
-    })
+    Ok(PeeringChoice { account_type, connection_type, routers })
 }
 
 #[cfg(test)]
@@ -465,44 +406,16 @@ mod tests {
     #[test]
     fn a_plain_initiator_passes() {
         let c = check_new_router_interface(&initiator()).unwrap();
-        assert_eq!(
-            (c.spec.as_str(), c.charge_type, c.period),
-            ("Large.1", ChargeType::PostPaid, 0)
-        );
+        assert_eq!((c.spec.as_str(), c.charge_type, c.period), ("Large.1", ChargeType::PostPaid, 0));
     }
 
     #[test]
     fn creation_rules_have_their_codes() {
-        let acceptor = NewRouterInterface {
-            role: Some(Role::AcceptingSide),
-            spec: String::new(),
-            ..initiator()
-        };
+        let acceptor = NewRouterInterface { role: Some(Role::AcceptingSide), spec: String::new(), ..initiator() };
         let cases = [
-            (
-                NewRouterInterface {
-                    region_id: "mars".into(),
-                    ..initiator()
-                },
-                "InvalidRegionId.NotFound",
-                "region_id",
-            ),
-            (
-                NewRouterInterface {
-                    role: None,
-                    ..initiator()
-                },
-                "MissingParameter",
-                "role",
-            ),
-            (
-                NewRouterInterface {
-                    router_id: "vbr-x".into(),
-                    ..initiator()
-                },
-                "InvalidParameter",
-                "router_id",
-            ),
+            (NewRouterInterface { region_id: "mars".into(), ..initiator() }, "InvalidRegionId.NotFound", "region_id"),
+            (NewRouterInterface { role: None, ..initiator() }, "MissingParameter", "role"),
+            (NewRouterInterface { router_id: "vbr-x".into(), ..initiator() }, "InvalidParameter", "router_id"),
             (
                 NewRouterInterface {
                     router_type: Some(RouterType::Vbr),
@@ -514,11 +427,7 @@ mod tests {
                 "router_type",
             ),
             (
-                NewRouterInterface {
-                    router_type: Some(RouterType::Vbr),
-                    router_id: "vbr-x".into(),
-                    ..initiator()
-                },
+                NewRouterInterface { router_type: Some(RouterType::Vbr), router_id: "vbr-x".into(), ..initiator() },
                 "MissingParameter",
                 "access_point_id",
             ),
@@ -532,30 +441,9 @@ mod tests {
                 "InvalidAccessPointId.NotFound",
                 "access_point_id",
             ),
-            (
-                NewRouterInterface {
-                    spec: "Huge.9".into(),
-                    ..initiator()
-                },
-                "InvalidSpec",
-                "spec",
-            ),
-            (
-                NewRouterInterface {
-                    spec: "Negative".into(),
-                    ..initiator()
-                },
-                "InvalidSpec",
-                "spec",
-            ),
-            (
-                NewRouterInterface {
-                    spec: "Large.1".into(),
-                    ..acceptor.clone()
-                },
-                "InvalidSpec",
-                "spec",
-            ),
+            (NewRouterInterface { spec: "Huge.9".into(), ..initiator() }, "InvalidSpec", "spec"),
+            (NewRouterInterface { spec: "Negative".into(), ..initiator() }, "InvalidSpec", "spec"),
+            (NewRouterInterface { spec: "Large.1".into(), ..acceptor.clone() }, "InvalidSpec", "spec"),
             (
                 NewRouterInterface {
                     charge_type: Some(ChargeType::PrePaid),
@@ -587,87 +475,47 @@ mod tests {
                 "period",
             ),
             (
-                NewRouterInterface {
-                    charge_type: Some(ChargeType::PrePaid),
-                    period: 1,
-                    ..initiator()
-                },
+                NewRouterInterface { charge_type: Some(ChargeType::PrePaid), period: 1, ..initiator() },
                 "MissingParameter",
                 "pricing_cycle",
             ),
+            (NewRouterInterface { period: 3, ..initiator() }, "InvalidPeriod", "period"),
+            (NewRouterInterface { name: "x".into(), ..initiator() }, "InvalidName.Malformed", "name"),
             (
-                NewRouterInterface {
-                    period: 3,
-                    ..initiator()
-                },
-                "InvalidPeriod",
-                "period",
-            ),
-            (
-                NewRouterInterface {
-                    name: "x".into(),
-                    ..initiator()
-                },
-                "InvalidName.Malformed",
-                "name",
-            ),
-            (
-                NewRouterInterface {
-                    description: "https://x.y".into(),
-                    ..initiator()
-                },
+                NewRouterInterface { description: "https://x.y".into(), ..initiator() },
                 "InvalidDescription.Malformed",
                 "description",
             ),
             (
-                NewRouterInterface {
-                    opposite_router_id: "vbr-x".into(),
-                    ..initiator()
-                },
+                NewRouterInterface { opposite_router_id: "vbr-x".into(), ..initiator() },
                 "InvalidRouterType.AcceptingSide",
                 "opposite_router_type",
             ),
             (
-                NewRouterInterface {
-                    opposite_interface_owner_id: "12".into(),
-                    ..initiator()
-                },
+                NewRouterInterface { opposite_interface_owner_id: "12".into(), ..initiator() },
                 "InvalidParameter",
                 "opposite_interface_owner_id",
             ),
             (
-                NewRouterInterface {
-                    opposite_region_id: String::new(),
-                    ..initiator()
-                },
+                NewRouterInterface { opposite_region_id: String::new(), ..initiator() },
                 "MissingParameter",
                 "opposite_region_id",
             ),
             (
-                NewRouterInterface {
-                    health_check_source_ip: "10.0.0.1".into(),
-                    ..initiator()
-                },
+                NewRouterInterface { health_check_source_ip: "10.0.0.1".into(), ..initiator() },
                 "MissingParameter",
                 "health_check_target_ip",
             ),
         ];
         for (cmd, code, field) in cases {
-            assert_eq!(
-                reason(cmd.clone()),
-                (code.to_owned(), Some(field.to_owned())),
-                "{cmd:?}"
-            );
+            assert_eq!(reason(cmd.clone()), (code.to_owned(), Some(field.to_owned())), "{cmd:?}");
         }
     }
 
     #[test]
     fn periods_per_cycle() {
         for p in 1..=9 {
-            assert_eq!(
-                check_period(ChargeType::PrePaid, Some(PricingCycle::Month), p, true),
-                Ok(p as u32)
-            );
+            assert_eq!(check_period(ChargeType::PrePaid, Some(PricingCycle::Month), p, true), Ok(p as u32));
         }
         for p in 1..=3 {
             assert!(check_period(ChargeType::PrePaid, Some(PricingCycle::Year), p, false).is_ok());
@@ -696,27 +544,12 @@ mod tests {
     #[test]
     fn console_rules() {
         let me = "1000000000000001";
-        assert!(
-            check_peering_form(
-                &form(AccountType::Same, RoutersToCreate::InitiatorAndAcceptor),
-                me
-            )
-            .is_ok()
-        );
-        assert!(
-            check_peering_form(
-                &form(AccountType::Different, RoutersToCreate::InitiatorOnly),
-                me
-            )
-            .is_ok()
-        );
+        assert!(check_peering_form(&form(AccountType::Same, RoutersToCreate::InitiatorAndAcceptor), me).is_ok());
+        assert!(check_peering_form(&form(AccountType::Different, RoutersToCreate::InitiatorOnly), me).is_ok());
         for (a, r) in [
             (AccountType::Same, RoutersToCreate::InitiatorOnly),
             (AccountType::Same, RoutersToCreate::AcceptorOnly),
-            (
-                AccountType::Different,
-                RoutersToCreate::InitiatorAndAcceptor,
-            ),
+            (AccountType::Different, RoutersToCreate::InitiatorAndAcceptor),
         ] {
             let e = check_peering_form(&form(a, r), me).unwrap_err();
             assert_eq!(e.field.as_deref(), Some("routers_to_create"));
@@ -725,27 +558,17 @@ mod tests {
             connection_type: Some(ConnectionType::VbrToVpc),
             ..form(AccountType::Different, RoutersToCreate::InitiatorOnly)
         };
-        assert_eq!(
-            check_peering_form(&vbr_wrong, me)
-                .unwrap_err()
-                .field
-                .as_deref(),
-            Some("local_router_id")
-        );
+        assert_eq!(check_peering_form(&vbr_wrong, me).unwrap_err().field.as_deref(), Some("local_router_id"));
         let prepaid_acceptor = PeeringForm {
             charge_type: Some(ChargeType::PrePaid),
             ..form(AccountType::Different, RoutersToCreate::AcceptorOnly)
         };
         assert_eq!(
-            check_peering_form(&prepaid_acceptor, me)
-                .unwrap_err()
-                .reason,
+            check_peering_form(&prepaid_acceptor, me).unwrap_err().reason,
             "OperationUnsupported.PrePaidAcceptor"
         );
-        let self_peer = PeeringForm {
-            peer_account_id: me.into(),
-            ..form(AccountType::Different, RoutersToCreate::InitiatorOnly)
-        };
+        let self_peer =
+            PeeringForm { peer_account_id: me.into(), ..form(AccountType::Different, RoutersToCreate::InitiatorOnly) };
         assert!(check_peering_form(&self_peer, me).is_err());
     }
 }

@@ -11,9 +11,7 @@ pub fn name(field: &str, value: &str) -> DomainResult<()> {
     }
     let len = value.chars().count();
     let starts_with_letter = value.chars().next().is_some_and(char::is_alphabetic);
-    let allowed = value
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    let allowed = value.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if (2..=128).contains(&len) && starts_with_letter && allowed && !is_url(value) {
         Ok(())
     } else {
@@ -73,9 +71,7 @@ pub struct Cidr {
 
 impl Cidr {
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
-        let mask = u32::MAX
-            .checked_shl(32 - u32::from(self.prefix_len))
-            .unwrap_or(0);
+        let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix_len)).unwrap_or(0);
         u32::from(ip) & mask == u32::from(self.network)
     }
 }
@@ -85,34 +81,20 @@ pub fn vpc_cidr(field: &str, value: &str) -> DomainResult<Cidr> {
     if value.is_empty() {
         return Err(DomainError::missing(field));
     }
-    let invalid = |why: String| {
-        DomainError::invalid(
-            field,
-            "InvalidCidrBlock.Malformed",
-            format!("{field} {value:?} {why}"),
-        )
-    };
-    let (addr, len) = value
-        .split_once('/')
-        .ok_or_else(|| invalid("is not a CIDR block like 172.16.0.0/12".into()))?;
-    let network: Ipv4Addr = addr
-        .parse()
-        .map_err(|_| invalid(format!("has an invalid address {addr:?}")))?;
+    let invalid =
+        |why: String| DomainError::invalid(field, "InvalidCidrBlock.Malformed", format!("{field} {value:?} {why}"));
+    let (addr, len) = value.split_once('/').ok_or_else(|| invalid("is not a CIDR block like 172.16.0.0/12".into()))?;
+    let network: Ipv4Addr = addr.parse().map_err(|_| invalid(format!("has an invalid address {addr:?}")))?;
     let prefix_len: u8 = len
         .parse()
         .ok()
         .filter(|n| (8..=28).contains(n))
         .ok_or_else(|| invalid("must have a prefix length between 8 and 28".into()))?;
-    let cidr = Cidr {
-        network,
-        prefix_len,
-    };
+    let cidr = Cidr { network, prefix_len };
     let mask = u32::MAX << (32 - u32::from(prefix_len));
     if u32::from(network) & !mask != 0 {
         let fixed = Ipv4Addr::from(u32::from(network) & mask);
-        return Err(invalid(format!(
-            "has host bits set; did you mean {fixed}/{prefix_len}?"
-        )));
+        return Err(invalid(format!("has host bits set; did you mean {fixed}/{prefix_len}?")));
     }
     Ok(cidr)
 }
@@ -142,23 +124,14 @@ mod tests {
         assert!(name("name", "对等连接").is_ok());
         for bad in ["a", "1abc", "has space", "http://x", &"a".repeat(129)] {
             let err = name("name", bad).unwrap_err();
-            assert_eq!(
-                (err.reason.as_str(), err.field.as_deref()),
-                ("InvalidName.Malformed", Some("name")),
-                "{bad}"
-            );
+            assert_eq!((err.reason.as_str(), err.field.as_deref()), ("InvalidName.Malformed", Some("name")), "{bad}");
         }
     }
 
     #[test]
     fn descriptions() {
         assert!(description("description", "a link to B").is_ok());
-        for bad in [
-            "x",
-            "http://example.com",
-            "https://example.com",
-            &"d".repeat(257),
-        ] {
+        for bad in ["x", "http://example.com", "https://example.com", &"d".repeat(257)] {
             assert!(description("description", bad).is_err(), "{bad}");
         }
     }
@@ -168,23 +141,10 @@ mod tests {
         let c = vpc_cidr("cidr_block", "172.16.0.0/12").unwrap();
         assert!(c.contains("172.20.1.1".parse().unwrap()));
         assert!(!c.contains("172.32.0.1".parse().unwrap()));
-        for bad in [
-            "",
-            "172.16.0.0",
-            "172.16.0.0/7",
-            "172.16.0.0/29",
-            "300.1.1.1/16",
-            "172.16.0.1/16",
-            "x/y",
-        ] {
+        for bad in ["", "172.16.0.0", "172.16.0.0/7", "172.16.0.0/29", "300.1.1.1/16", "172.16.0.1/16", "x/y"] {
             assert!(vpc_cidr("cidr_block", bad).is_err(), "{bad}");
         }
-        assert!(
-            vpc_cidr("cidr_block", "172.16.0.1/16")
-                .unwrap_err()
-                .message
-                .contains("172.16.0.0/16")
-        );
+        assert!(vpc_cidr("cidr_block", "172.16.0.1/16").unwrap_err().message.contains("172.16.0.0/16"));
     }
 
     #[test]

@@ -11,11 +11,7 @@ use crate::domain::rules::{AccountType, ConnectionType, RoutersToCreate};
 use crate::domain::{DomainError, DomainResult};
 
 /// A proto enum field: 0 (unspecified) is `None`, a value the proto does not define is refused.
-pub fn decode<P, D>(
-    field: &str,
-    value: i32,
-    map: impl FnOnce(P) -> Option<D>,
-) -> DomainResult<Option<D>>
+pub fn decode<P, D>(field: &str, value: i32, map: impl FnOnce(P) -> Option<D>) -> DomainResult<Option<D>>
 where
     P: TryFrom<i32>,
 {
@@ -26,13 +22,7 @@ where
         .ok()
         .and_then(map)
         .map(Some)
-        .ok_or_else(|| {
-            DomainError::invalid(
-                field,
-                "InvalidParameter",
-                format!("{field} has an unknown value {value}"),
-            )
-        })
+        .ok_or_else(|| DomainError::invalid(field, "InvalidParameter", format!("{field} has an unknown value {value}")))
 }
 
 pub fn role(p: pb::Role) -> Option<Role> {
@@ -108,6 +98,15 @@ pub fn status(p: pb::Status) -> Option<Status> {
     })
 }
 
+pub fn business_status(p: pb::BusinessStatus) -> Option<BusinessStatus> {
+    match p {
+        pb::BusinessStatus::Unspecified => None,
+        pb::BusinessStatus::Normal => Some(BusinessStatus::Normal),
+        pb::BusinessStatus::FinancialLocked => Some(BusinessStatus::FinancialLocked),
+        pb::BusinessStatus::SecurityLocked => Some(BusinessStatus::SecurityLocked),
+    }
+}
+
 pub fn status_to_pb(s: Status) -> pb::Status {
     match s {
         Status::Idle => pb::Status::Idle,
@@ -130,7 +129,7 @@ fn role_to_pb(r: Role) -> pb::Role {
     }
 }
 
-fn router_type_to_pb(r: Option<RouterType>) -> pb::RouterType {
+pub fn router_type_to_pb(r: Option<RouterType>) -> pb::RouterType {
     match r {
         None => pb::RouterType::Unspecified,
         Some(RouterType::VRouter) => pb::RouterType::Vrouter,
@@ -138,7 +137,7 @@ fn router_type_to_pb(r: Option<RouterType>) -> pb::RouterType {
     }
 }
 
-fn business_status_to_pb(b: BusinessStatus) -> pb::BusinessStatus {
+pub fn business_status_to_pb(b: BusinessStatus) -> pb::BusinessStatus {
     match b {
         BusinessStatus::Normal => pb::BusinessStatus::Normal,
         BusinessStatus::FinancialLocked => pb::BusinessStatus::FinancialLocked,
@@ -206,17 +205,11 @@ pub fn router_interface_to_pb(ri: RouterInterface) -> pb::RouterInterface {
         opposite_interface_id: ri.opposite.interface_id,
         opposite_interface_owner_id: ri.opposite.owner_id,
         opposite_access_point_id: ri.opposite.access_point_id,
-        opposite_interface_status: ri
-            .last_opposite_status
-            .map_or(pb::Status::Unspecified, status_to_pb)
-            .into(),
+        opposite_interface_status: ri.last_opposite_status.map_or(pb::Status::Unspecified, status_to_pb).into(),
         opposite_interface_spec: opposite_view.map(|o| o.spec.clone()).unwrap_or_default(),
-        opposite_bandwidth: opposite_view
-            .map_or(0, |o| i32::try_from(o.bandwidth).unwrap_or(i32::MAX)),
+        opposite_bandwidth: opposite_view.map_or(0, |o| i32::try_from(o.bandwidth).unwrap_or(i32::MAX)),
         opposite_interface_business_status: opposite_view
-            .map_or(pb::BusinessStatus::Unspecified, |o| {
-                business_status_to_pb(o.business_status)
-            })
+            .map_or(pb::BusinessStatus::Unspecified, |o| business_status_to_pb(o.business_status))
             .into(),
         instance_charge_type: match ri.charge_type {
             ChargeType::PostPaid => pb::InstanceChargeType::Postpaid,
@@ -236,7 +229,7 @@ pub fn router_interface_to_pb(ri: RouterInterface) -> pb::RouterInterface {
         creation_time: time(ri.creation_time),
         connected_time: optional_time(ri.connected_time),
         end_time: optional_time(ri.end_time),
-        last_error: ri.last_error,
+        last_error: ri.last_error.map(|e| e.to_string()).unwrap_or_default(),
         suspended_by,
         status_reason,
         version: ri.version,

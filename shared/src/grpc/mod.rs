@@ -2,6 +2,7 @@
 //! The only place in the domain crate that knows tonic.
 
 mod convert;
+pub mod peer_convert;
 mod router_interface_service;
 mod status;
 mod vpc_service;
@@ -18,9 +19,5 @@ where
     T: Send + 'static,
     F: FnOnce(&Account) -> DomainResult<T> + Send + 'static,
 {
-    let account = account.clone();
-    tokio::task::spawn_blocking(move || call(&account))
-        .await
-        .map_err(|e| tonic::Status::internal(format!("the call failed: {e}")))?
-        .map_err(to_status)
+    account.call(call).await.map_err(to_status)
 }

@@ -1,22 +1,41 @@
 //! `expressconnect.v1.RouterInterfaceService`.
 
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::blocking;
 use super::convert::{self, decode, int32, router_interface_to_pb, status_to_pb};
-use crate::account::{Account, ModifyAttributes, PageRequest, RouterInterfaceFilter};
+use crate::account::{Account, Event, ModifyAttributes, PageRequest, RouterInterfaceFilter};
 use crate::api::v1::{self as pb, router_interface_service_server::RouterInterfaceService};
-use crate::domain::DomainResult;
 use crate::domain::rules::{NewRouterInterface, PeeringForm};
+use crate::domain::{DomainResult, ids};
 
 #[derive(Debug, Clone)]
 pub struct RouterInterfaceApi {
     account: Account,
+    /// How long Connect, Deactivate and Activate wait for the other end before answering with a
+    /// transitional status.
+    settle_wait: Duration,
 }
 
 impl RouterInterfaceApi {
-    pub fn new(account: Account) -> Self {
-        Self { account }
+    pub fn new(account: Account, settle_wait: Duration) -> Self {
+        Self { account, settle_wait }
+    }
+
+    /// Runs a connection change, then waits (up to `settle_wait`) for the other end to follow.
+    async fn change_and_settle<F>(&self, id: String, change: F) -> Result<pb::Status, Status>
+    where
+        F: FnOnce(&Account, &str) -> DomainResult<crate::domain::model::Status> + Send + 'static,
+    {
+        let events = self.account.subscribe();
+        let changed_id = id.clone();
+        blocking(&self.account, move |a| change(a, &changed_id)).await?;
+        let status = self.account.settle(&id, events, self.settle_wait).await.map_err(super::to_status)?;
+        Ok(status_to_pb(status))
     }
 }
 
@@ -29,22 +48,14 @@ fn new_router_interface(r: pb::CreateRouterInterfaceRequest) -> DomainResult<New
         spec: r.spec,
         opposite_region_id: r.opposite_region_id,
         opposite_router_id: r.opposite_router_id,
-        opposite_router_type: decode(
-            "opposite_router_type",
-            r.opposite_router_type,
-            convert::router_type,
-        )?,
+        opposite_router_type: decode("opposite_router_type", r.opposite_router_type, convert::router_type)?,
         opposite_interface_id: r.opposite_interface_id,
         opposite_interface_owner_id: r.opposite_interface_owner_id,
         access_point_id: r.access_point_id,
         opposite_access_point_id: r.opposite_access_point_id,
         name: r.name,
         description: r.description,
-        charge_type: decode(
-            "instance_charge_type",
-            r.instance_charge_type,
-            convert::charge_type,
-        )?,
+        charge_type: decode("instance_charge_type", r.instance_charge_type, convert::charge_type)?,
         pricing_cycle: decode("pricing_cycle", r.pricing_cycle, convert::pricing_cycle)?,
         period: r.period,
         auto_pay: r.auto_pay,
@@ -57,16 +68,8 @@ fn new_router_interface(r: pb::CreateRouterInterfaceRequest) -> DomainResult<New
 fn peering_form(r: pb::CreatePeeringConnectionRequest) -> DomainResult<PeeringForm> {
     Ok(PeeringForm {
         account_type: decode("account_type", r.account_type, convert::account_type)?,
-        connection_type: decode(
-            "connection_type",
-            r.connection_type,
-            convert::connection_type,
-        )?,
-        routers_to_create: decode(
-            "routers_to_create",
-            r.routers_to_create,
-            convert::routers_to_create,
-        )?,
+        connection_type: decode("connection_type", r.connection_type, convert::connection_type)?,
+        routers_to_create: decode("routers_to_create", r.routers_to_create, convert::routers_to_create)?,
         local_region_id: r.local_region_id,
         local_router_id: r.local_router_id,
         peer_region_id: r.peer_region_id,
@@ -74,11 +77,7 @@ fn peering_form(r: pb::CreatePeeringConnectionRequest) -> DomainResult<PeeringFo
         peer_account_id: r.peer_account_id,
         peer_interface_id: r.peer_interface_id,
         bandwidth: r.bandwidth,
-        charge_type: decode(
-            "instance_charge_type",
-            r.instance_charge_type,
-            convert::charge_type,
-        )?,
+        charge_type: decode("instance_charge_type", r.instance_charge_type, convert::charge_type)?,
         pricing_cycle: decode("pricing_cycle", r.pricing_cycle, convert::pricing_cycle)?,
         period: r.period,
         auto_renew: r.auto_renew,
@@ -87,20 +86,14 @@ fn peering_form(r: pb::CreatePeeringConnectionRequest) -> DomainResult<PeeringFo
     })
 }
 
-fn modify_attributes(
-    r: pb::ModifyRouterInterfaceAttributeRequest,
-) -> DomainResult<ModifyAttributes> {
+fn modify_attributes(r: pb::ModifyRouterInterfaceAttributeRequest) -> DomainResult<ModifyAttributes> {
     Ok(ModifyAttributes {
         router_interface_id: r.router_interface_id,
         name: r.name,
         description: r.description,
         opposite_interface_id: r.opposite_interface_id,
         opposite_router_id: r.opposite_router_id,
-        opposite_router_type: decode(
-            "opposite_router_type",
-            r.opposite_router_type,
-            convert::router_type,
-        )?,
+        opposite_router_type: decode("opposite_router_type", r.opposite_router_type, convert::router_type)?,
         opposite_interface_owner_id: r.opposite_interface_owner_id,
         health_check_source_ip: r.health_check_source_ip,
         health_check_target_ip: r.health_check_target_ip,
@@ -126,13 +119,9 @@ impl RouterInterfaceService for RouterInterfaceApi {
     ) -> Result<Response<pb::CreateRouterInterfaceResponse>, Status> {
         let r = request.into_inner();
         let token = r.client_token.clone();
-        let router_interface_id = blocking(&self.account, move |a| {
-            a.create_router_interface(new_router_interface(r)?, &token)
-        })
-        .await?;
-        Ok(Response::new(pb::CreateRouterInterfaceResponse {
-            router_interface_id,
-        }))
+        let router_interface_id =
+            blocking(&self.account, move |a| a.create_router_interface(new_router_interface(r)?, &token)).await?;
+        Ok(Response::new(pb::CreateRouterInterfaceResponse { router_interface_id }))
     }
 
     async fn create_peering_connection(
@@ -141,10 +130,7 @@ impl RouterInterfaceService for RouterInterfaceApi {
     ) -> Result<Response<pb::CreatePeeringConnectionResponse>, Status> {
         let r = request.into_inner();
         let token = r.client_token.clone();
-        let created = blocking(&self.account, move |a| {
-            a.create_peering_connection(peering_form(r)?, &token)
-        })
-        .await?;
+        let created = blocking(&self.account, move |a| a.create_peering_connection(peering_form(r)?, &token)).await?;
         Ok(Response::new(pb::CreatePeeringConnectionResponse {
             initiator_interface_id: created.initiator_interface_id,
             acceptor_interface_id: created.acceptor_interface_id,
@@ -157,10 +143,7 @@ impl RouterInterfaceService for RouterInterfaceApi {
     ) -> Result<Response<pb::ModifyRouterInterfaceAttributeResponse>, Status> {
         let r = request.into_inner();
         let token = r.client_token.clone();
-        blocking(&self.account, move |a| {
-            a.modify_router_interface_attribute(modify_attributes(r)?, &token)
-        })
-        .await?;
+        blocking(&self.account, move |a| a.modify_router_interface_attribute(modify_attributes(r)?, &token)).await?;
         Ok(Response::new(pb::ModifyRouterInterfaceAttributeResponse {}))
     }
 
@@ -169,13 +152,10 @@ impl RouterInterfaceService for RouterInterfaceApi {
         request: Request<pb::ConnectRouterInterfaceRequest>,
     ) -> Result<Response<pb::ConnectRouterInterfaceResponse>, Status> {
         let r = request.into_inner();
-        let status = blocking(&self.account, move |a| {
-            a.connect_router_interface(&r.router_interface_id, &r.client_token)
-        })
-        .await?;
-        Ok(Response::new(pb::ConnectRouterInterfaceResponse {
-            status: status_to_pb(status).into(),
-        }))
+        let token = r.client_token;
+        let status =
+            self.change_and_settle(r.router_interface_id, move |a, id| a.connect_router_interface(id, &token)).await?;
+        Ok(Response::new(pb::ConnectRouterInterfaceResponse { status: status.into() }))
     }
 
     async fn deactivate_router_interface(
@@ -183,13 +163,11 @@ impl RouterInterfaceService for RouterInterfaceApi {
         request: Request<pb::DeactivateRouterInterfaceRequest>,
     ) -> Result<Response<pb::DeactivateRouterInterfaceResponse>, Status> {
         let r = request.into_inner();
-        let status = blocking(&self.account, move |a| {
-            a.deactivate_router_interface(&r.router_interface_id, &r.client_token)
-        })
-        .await?;
-        Ok(Response::new(pb::DeactivateRouterInterfaceResponse {
-            status: status_to_pb(status).into(),
-        }))
+        let token = r.client_token;
+        let status = self
+            .change_and_settle(r.router_interface_id, move |a, id| a.deactivate_router_interface(id, &token))
+            .await?;
+        Ok(Response::new(pb::DeactivateRouterInterfaceResponse { status: status.into() }))
     }
 
     async fn activate_router_interface(
@@ -197,13 +175,10 @@ impl RouterInterfaceService for RouterInterfaceApi {
         request: Request<pb::ActivateRouterInterfaceRequest>,
     ) -> Result<Response<pb::ActivateRouterInterfaceResponse>, Status> {
         let r = request.into_inner();
-        let status = blocking(&self.account, move |a| {
-            a.activate_router_interface(&r.router_interface_id, &r.client_token)
-        })
-        .await?;
-        Ok(Response::new(pb::ActivateRouterInterfaceResponse {
-            status: status_to_pb(status).into(),
-        }))
+        let token = r.client_token;
+        let status =
+            self.change_and_settle(r.router_interface_id, move |a, id| a.activate_router_interface(id, &token)).await?;
+        Ok(Response::new(pb::ActivateRouterInterfaceResponse { status: status.into() }))
     }
 
     async fn delete_router_interface(
@@ -211,10 +186,7 @@ impl RouterInterfaceService for RouterInterfaceApi {
         request: Request<pb::DeleteRouterInterfaceRequest>,
     ) -> Result<Response<pb::DeleteRouterInterfaceResponse>, Status> {
         let r = request.into_inner();
-        blocking(&self.account, move |a| {
-            a.delete_router_interface(&r.router_interface_id, &r.client_token)
-        })
-        .await?;
+        blocking(&self.account, move |a| a.delete_router_interface(&r.router_interface_id, &r.client_token)).await?;
         Ok(Response::new(pb::DeleteRouterInterfaceResponse {}))
     }
 
@@ -224,10 +196,7 @@ impl RouterInterfaceService for RouterInterfaceApi {
     ) -> Result<Response<pb::DescribeRouterInterfacesResponse>, Status> {
         let r = request.into_inner();
         let page = blocking(&self.account, move |a| {
-            a.describe_router_interfaces(
-                &filter(&r)?,
-                PageRequest::new(r.page_number, r.page_size)?,
-            )
+            a.describe_router_interfaces(&filter(&r)?, PageRequest::new(r.page_number, r.page_size)?)
         })
         .await?;
         Ok(Response::new(pb::DescribeRouterInterfacesResponse {
@@ -243,14 +212,78 @@ impl RouterInterfaceService for RouterInterfaceApi {
         request: Request<pb::DescribeRouterInterfaceAttributeRequest>,
     ) -> Result<Response<pb::DescribeRouterInterfaceAttributeResponse>, Status> {
         let r = request.into_inner();
-        let ri = blocking(&self.account, move |a| {
-            a.describe_router_interface(&r.router_interface_id)
-        })
-        .await?;
-        Ok(Response::new(
-            pb::DescribeRouterInterfaceAttributeResponse {
-                router_interface: Some(router_interface_to_pb(ri)),
-            },
-        ))
+        let ri = blocking(&self.account, move |a| a.describe_router_interface(&r.router_interface_id)).await?;
+        Ok(Response::new(pb::DescribeRouterInterfaceAttributeResponse {
+            router_interface: Some(router_interface_to_pb(ri)),
+        }))
+    }
+
+    type WatchRouterInterfacesStream = ReceiverStream<Result<pb::RouterInterfaceEvent, Status>>;
+
+    async fn watch_router_interfaces(
+        &self,
+        request: Request<pb::WatchRouterInterfacesRequest>,
+    ) -> Result<Response<Self::WatchRouterInterfacesStream>, Status> {
+        let r = request.into_inner();
+        for id in &r.router_interface_ids {
+            ids::parse("router_interface_ids", ids::ROUTER_INTERFACE, id).map_err(super::to_status)?;
+        }
+        let mut events = self.account.subscribe();
+        let (tx, rx) = mpsc::channel(WATCH_BUFFER);
+        let watched = move |ri: &crate::domain::model::RouterInterface| {
+            r.router_interface_ids.is_empty() || r.router_interface_ids.contains(&ri.router_interface_id)
+        };
+        let current = if r.include_current {
+            let filter = RouterInterfaceFilter::default();
+            let all = blocking(&self.account, move |a| a.router_interfaces_matching(&filter)).await?;
+            all.into_iter().filter(|ri| watched(ri)).collect()
+        } else {
+            Vec::new()
+        };
+        let account = self.account.clone();
+        let feeding = async move {
+            for ri in current {
+                let event =
+                    pb::RouterInterfaceEvent { router_interface: Some(router_interface_to_pb(ri)), deleted: false };
+                if tx.send(Ok(event)).await.is_err() {
+                    return;
+                }
+            }
+            loop {
+                let event = match events.recv().await {
+                    Ok(event) => event,
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        let _ = tx
+                            .send(Err(Status::aborted(format!(
+                                "the watch fell {missed} changes behind; open it again with include_current"
+                            ))))
+                            .await;
+                        return;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                let ri = event.router_interface();
+                if !watched(ri) {
+                    continue;
+                }
+                let deleted = matches!(event, Event::Deleted(_));
+                let event =
+                    pb::RouterInterfaceEvent { router_interface: Some(router_interface_to_pb(ri.clone())), deleted };
+                if tx.send(Ok(event)).await.is_err() {
+                    return;
+                }
+            }
+        };
+        // At shutdown the watch ends, so that the server can drain.
+        tokio::spawn(async move {
+            tokio::select! {
+                () = account.stopping() => {}
+                () = feeding => {}
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(rx)))
     }
 }
+
+/// Events a watcher may have in flight before the sender waits for it.
+const WATCH_BUFFER: usize = 256;

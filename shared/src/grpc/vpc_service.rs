@@ -25,12 +25,8 @@ impl VpcService for VpcApi {
         request: Request<pb::CreateVpcRequest>,
     ) -> Result<Response<pb::CreateVpcResponse>, Status> {
         let r = request.into_inner();
-        let cmd = NewVpc {
-            region_id: r.region_id,
-            cidr_block: r.cidr_block,
-            name: r.vpc_name,
-            description: r.description,
-        };
+        let cmd =
+            NewVpc { region_id: r.region_id, cidr_block: r.cidr_block, name: r.vpc_name, description: r.description };
         let created = blocking(&self.account, move |a| a.create_vpc(cmd, &r.client_token)).await?;
         Ok(Response::new(pb::CreateVpcResponse {
             vpc_id: created.vpc_id,
@@ -45,20 +41,12 @@ impl VpcService for VpcApi {
     ) -> Result<Response<pb::DescribeVpcsResponse>, Status> {
         let r = request.into_inner();
         let page = blocking(&self.account, move |a| {
-            a.describe_vpcs(
-                &r.region_id,
-                &r.vpc_ids,
-                PageRequest::new(r.page_number, r.page_size)?,
-            )
+            a.describe_vpcs(&r.region_id, &r.vpc_ids, PageRequest::new(r.page_number, r.page_size)?)
         })
         .await?;
         let owner = self.account.account_id();
         Ok(Response::new(pb::DescribeVpcsResponse {
-            vpcs: page
-                .items
-                .into_iter()
-                .map(|v| vpc_to_pb(v, owner))
-                .collect(),
+            vpcs: page.items.into_iter().map(|v| vpc_to_pb(v, owner)).collect(),
             total_count: int32(page.total_count),
             page_number: int32(page.number),
             page_size: int32(page.size),
@@ -70,10 +58,7 @@ impl VpcService for VpcApi {
         request: Request<pb::DeleteVpcRequest>,
     ) -> Result<Response<pb::DeleteVpcResponse>, Status> {
         let r = request.into_inner();
-        blocking(&self.account, move |a| {
-            a.delete_vpc(&r.vpc_id, &r.client_token)
-        })
-        .await?;
+        blocking(&self.account, move |a| a.delete_vpc(&r.vpc_id, &r.client_token)).await?;
         Ok(Response::new(pb::DeleteVpcResponse {}))
     }
 
@@ -89,9 +74,7 @@ impl VpcService for VpcApi {
             description: r.description,
         };
         let vbr_id = blocking(&self.account, move |a| a.create_vbr(cmd, &r.client_token)).await?;
-        Ok(Response::new(pb::CreateVirtualBorderRouterResponse {
-            vbr_id,
-        }))
+        Ok(Response::new(pb::CreateVirtualBorderRouterResponse { vbr_id }))
     }
 
     async fn describe_virtual_border_routers(
@@ -100,20 +83,12 @@ impl VpcService for VpcApi {
     ) -> Result<Response<pb::DescribeVirtualBorderRoutersResponse>, Status> {
         let r = request.into_inner();
         let page = blocking(&self.account, move |a| {
-            a.describe_vbrs(
-                &r.region_id,
-                &r.vbr_ids,
-                PageRequest::new(r.page_number, r.page_size)?,
-            )
+            a.describe_vbrs(&r.region_id, &r.vbr_ids, PageRequest::new(r.page_number, r.page_size)?)
         })
         .await?;
         let owner = self.account.account_id();
         Ok(Response::new(pb::DescribeVirtualBorderRoutersResponse {
-            virtual_border_routers: page
-                .items
-                .into_iter()
-                .map(|v| vbr_to_pb(v, owner))
-                .collect(),
+            virtual_border_routers: page.items.into_iter().map(|v| vbr_to_pb(v, owner)).collect(),
             total_count: int32(page.total_count),
             page_number: int32(page.number),
             page_size: int32(page.size),
@@ -125,10 +100,7 @@ impl VpcService for VpcApi {
         request: Request<pb::DeleteVirtualBorderRouterRequest>,
     ) -> Result<Response<pb::DeleteVirtualBorderRouterResponse>, Status> {
         let r = request.into_inner();
-        blocking(&self.account, move |a| {
-            a.delete_vbr(&r.vbr_id, &r.client_token)
-        })
-        .await?;
+        blocking(&self.account, move |a| a.delete_vbr(&r.vbr_id, &r.client_token)).await?;
         Ok(Response::new(pb::DeleteVirtualBorderRouterResponse {}))
     }
 }

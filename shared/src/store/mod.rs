@@ -45,15 +45,9 @@ pub enum StoreError {
     #[error("storage: {0}")]
     Backend(String),
     #[error("stored record {id} is unreadable: {source}")]
-    Corrupt {
-        id: String,
-        source: serde_json::Error,
-    },
+    Corrupt { id: String, source: serde_json::Error },
     #[error("the data directory {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    DataDir { path: String, source: std::io::Error },
 }
 
 pub trait Store: Send {

@@ -28,10 +28,8 @@ impl From<rusqlite::Error> for StoreError {
 impl SqliteStore {
     /// Opens (creating if needed) the database in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
-            path: data_dir.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
         let conn = Connection::open(data_dir.join(DATABASE_FILE))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -56,37 +54,23 @@ impl SqliteStore {
         for (n, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
             let tx = conn.transaction()?;
             tx.execute_batch(sql)?;
-            tx.pragma_update(
-                None,
-                "user_version",
-                i64::try_from(n + 1).unwrap_or(i64::MAX),
-            )?;
+            tx.pragma_update(None, "user_version", i64::try_from(n + 1).unwrap_or(i64::MAX))?;
             tx.commit()?;
         }
         Ok(Self { conn: Some(conn) })
     }
 
     fn conn(&mut self) -> Result<&mut Connection, StoreError> {
-        self.conn
-            .as_mut()
-            .ok_or_else(|| StoreError::Backend("the store is closed".into()))
+        self.conn.as_mut().ok_or_else(|| StoreError::Backend("the store is closed".into()))
     }
 }
 
-fn load_table<T: DeserializeOwned>(
-    conn: &Connection,
-    table: &str,
-) -> Result<Vec<(String, T)>, StoreError> {
+fn load_table<T: DeserializeOwned>(conn: &Connection, table: &str) -> Result<Vec<(String, T)>, StoreError> {
     let mut stmt = conn.prepare(&format!("SELECT id, body FROM {table} ORDER BY rowid"))?;
-    let rows = stmt.query_map([], |row| {
-        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-    })?;
+    let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
     rows.map(|row| {
         let (id, body) = row?;
-        let value = serde_json::from_str(&body).map_err(|source| StoreError::Corrupt {
-            id: id.clone(),
-            source,
-        })?;
+        let value = serde_json::from_str(&body).map_err(|source| StoreError::Corrupt { id: id.clone(), source })?;
         Ok((id, value))
     })
     .collect()
@@ -96,16 +80,8 @@ fn values<T>(rows: Vec<(String, T)>) -> Vec<T> {
     rows.into_iter().map(|(_, v)| v).collect()
 }
 
-fn put<T: Serialize>(
-    tx: &rusqlite::Transaction<'_>,
-    table: &str,
-    id: &str,
-    value: &T,
-) -> Result<(), StoreError> {
-    let body = serde_json::to_string(value).map_err(|source| StoreError::Corrupt {
-        id: id.to_owned(),
-        source,
-    })?;
+fn put<T: Serialize>(tx: &rusqlite::Transaction<'_>, table: &str, id: &str, value: &T) -> Result<(), StoreError> {
+    let body = serde_json::to_string(value).map_err(|source| StoreError::Corrupt { id: id.to_owned(), source })?;
     tx.prepare_cached(&format!(
         "INSERT INTO {table} (id, body) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET body = excluded.body"
     ))?
@@ -114,8 +90,7 @@ fn put<T: Serialize>(
 }
 
 fn delete(tx: &rusqlite::Transaction<'_>, table: &str, id: &str) -> Result<(), StoreError> {
-    tx.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))?
-        .execute(params![id])?;
+    tx.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))?.execute(params![id])?;
     Ok(())
 }
 
@@ -141,9 +116,7 @@ impl Store for SqliteStore {
                 Change::DeleteVpc(id) => delete(&tx, "vpcs", id)?,
                 Change::PutVbr(v) => put(&tx, "vbrs", &v.vbr_id, v)?,
                 Change::DeleteVbr(id) => delete(&tx, "vbrs", id)?,
-                Change::PutRouterInterface(ri) => {
-                    put(&tx, "router_interfaces", &ri.router_interface_id, ri)?
-                }
+                Change::PutRouterInterface(ri) => put(&tx, "router_interfaces", &ri.router_interface_id, ri)?,
                 Change::DeleteRouterInterface(id) => delete(&tx, "router_interfaces", id)?,
                 Change::PutClientToken(key, record) => put(&tx, "client_tokens", key, record)?,
             }
@@ -155,8 +128,7 @@ impl Store for SqliteStore {
     fn close(&mut self) -> Result<(), StoreError> {
         if let Some(conn) = self.conn.take() {
             // Fold the WAL back into the main file so the directory is tidy for sqlite3 and backups.
-            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-                .optional()?;
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).optional()?;
             conn.close().map_err(|(_, e)| StoreError::from(e))?;
         }
         Ok(())
@@ -185,9 +157,7 @@ mod tests {
     fn commits_survive_reopening() {
         let dir = std::env::temp_dir().join(format!("store-test-{}", uuid::Uuid::new_v4()));
         let mut store = SqliteStore::open(&dir).unwrap();
-        store
-            .commit(&[Change::PutVpc(vpc("vpc-a")), Change::PutVpc(vpc("vpc-b"))])
-            .unwrap();
+        store.commit(&[Change::PutVpc(vpc("vpc-a")), Change::PutVpc(vpc("vpc-b"))]).unwrap();
         store.commit(&[Change::DeleteVpc("vpc-a".into())]).unwrap();
         store.close().unwrap();
         let mut store = SqliteStore::open(&dir).unwrap();
@@ -203,9 +173,7 @@ mod tests {
         let cidr: String = store
             .conn()
             .unwrap()
-            .query_row("SELECT cidr_block FROM vpcs WHERE id = 'vpc-a'", [], |r| {
-                r.get(0)
-            })
+            .query_row("SELECT cidr_block FROM vpcs WHERE id = 'vpc-a'", [], |r| r.get(0))
             .unwrap();
         assert_eq!(cidr, "10.0.0.0/8");
     }

@@ -1,0 +1,137 @@
+//! `expressconnect.peer.v1.PeerLink`, served to initiators: admission, their reports, and a stream of this
+//! account's changes over the channel they opened.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use shared::account::{Account, Event, PeerReports};
+use shared::api::peer::v1::{self as peer, peer_link_server::PeerLink};
+use shared::domain::lifecycle;
+use shared::domain::model::RouterInterface;
+use shared::domain::{DomainError, ids};
+use shared::grpc::peer_convert::{admit_request_from_pb, report_from_pb, report_to_pb};
+use shared::grpc::to_status;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+#[derive(Debug, Clone)]
+pub struct PeerLinkApi {
+    account: Account,
+    transition_delay: Duration,
+}
+
+impl PeerLinkApi {
+    pub fn new(account: Account, transition_delay: Duration) -> Self {
+        Self { account, transition_delay }
+    }
+}
+
+fn check_caller(protocol_version: i32, account_id: &str) -> Result<String, Status> {
+    if protocol_version != peer::ProtocolVersion::ProtocolVersion1 as i32 {
+        return Err(to_status(DomainError::invalid(
+            "protocol_version",
+            "UnsupportedProtocolVersion",
+            format!("this service speaks peer protocol version 1, not {protocol_version}"),
+        )));
+    }
+    ids::parse_account("initiator_account_id", account_id).map_err(to_status)?;
+    Ok(account_id.to_owned())
+}
+
+/// Whether `ri` is (or is becoming) connected to an end of `account`.
+fn concerns(ri: &RouterInterface, account: &str) -> bool {
+    ri.link.as_ref().map_or(&ri.opposite.owner_id, |l| &l.opposite.owner_id) == account
+}
+
+/// Reports waiting to be pushed, at most this many.
+const PUSH_BUFFER: usize = 256;
+
+#[tonic::async_trait]
+impl PeerLink for PeerLinkApi {
+    async fn admit(&self, request: Request<peer::AdmitRequest>) -> Result<Response<peer::AdmitReply>, Status> {
+        let r = request.into_inner();
+        let from = check_caller(r.protocol_version, &r.initiator_account_id)?;
+        let connect = admit_request_from_pb(r).map_err(to_status)?;
+        let _span =
+            tracing::info_span!("admit", peer_account = %from, router_interface_id = %connect.names.interface_id);
+        let report = self.account.call(move |a| a.admit_remote(&from, &connect)).await.map_err(to_status)?;
+        Ok(Response::new(peer::AdmitReply { acceptor: Some(report_to_pb(&report)) }))
+    }
+
+    async fn deliver(&self, request: Request<peer::DeliverRequest>) -> Result<Response<peer::DeliverReply>, Status> {
+        let r = request.into_inner();
+        let from = check_caller(r.protocol_version, &r.initiator_account_id)?;
+        let reports = r.reports.into_iter().map(report_from_pb).collect::<Result<Vec<_>, _>>().map_err(to_status)?;
+        let batch = PeerReports { reports, full: r.full };
+        let unmatched_interface_ids =
+            self.account.call(move |a| a.apply_peer_reports(&from, &batch)).await.map_err(to_status)?;
+        Ok(Response::new(peer::DeliverReply { unmatched_interface_ids }))
+    }
+
+    type SubscribeStream = ReceiverStream<Result<peer::ReportBatch, Status>>;
+
+    async fn subscribe(
+        &self,
+        request: Request<peer::SubscribeRequest>,
+    ) -> Result<Response<Self::SubscribeStream>, Status> {
+        let r = request.into_inner();
+        let from = check_caller(r.protocol_version, &r.initiator_account_id)?;
+        tracing::info!(peer_account = %from, "initiator subscribed");
+        // Subscribe before taking the snapshot, so no change falls between the two.
+        let events = self.account.subscribe();
+        let (tx, rx) = mpsc::channel(PUSH_BUFFER);
+        let account = self.account.clone();
+        let pushing = push(account.clone(), from, events, self.transition_delay, tx);
+        // At shutdown the stream ends (the initiator redials), so that the server can drain.
+        tokio::spawn(async move {
+            tokio::select! {
+                () = account.stopping() => {}
+                () = pushing => {}
+            }
+        });
+        Ok(Response::new(ReceiverStream::new(rx)))
+    }
+}
+
+/// Pushes this account's ends that concern `to` over the subscription: everything first, then each change.
+async fn push(
+    account: Account,
+    to: String,
+    mut events: broadcast::Receiver<Event>,
+    delay: Duration,
+    tx: mpsc::Sender<Result<peer::ReportBatch, Status>>,
+) {
+    let mut sent = HashMap::new();
+    let mut batch = everything(&account, &to, &mut sent);
+    loop {
+        tokio::time::sleep(delay).await;
+        if tx.send(Ok(batch)).await.is_err() {
+            return;
+        }
+        batch = loop {
+            match events.recv().await {
+                Ok(Event::Changed(ri))
+                    if concerns(&ri, &to) && sent.get(&ri.router_interface_id) != Some(&ri.version) =>
+                {
+                    sent.insert(ri.router_interface_id.clone(), ri.version);
+                    break peer::ReportBatch { reports: vec![report_to_pb(&ri.report())] };
+                }
+                Ok(Event::Deleted(ri)) if concerns(&ri, &to) => {
+                    break peer::ReportBatch { reports: vec![report_to_pb(&lifecycle::deletion_report(&ri))] };
+                }
+                Ok(_) => {}
+                // Fell behind: tell everything again.
+                Err(broadcast::error::RecvError::Lagged(_)) => break everything(&account, &to, &mut sent),
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        };
+    }
+}
+
+/// Every end that concerns `to`.
+fn everything(account: &Account, to: &str, sent: &mut HashMap<String, u64>) -> peer::ReportBatch {
+    let reports = account.reports_for(to);
+    *sent = reports.iter().map(|r| (r.interface_id.clone(), r.version)).collect();
+    peer::ReportBatch { reports: reports.iter().map(report_to_pb).collect() }
+}

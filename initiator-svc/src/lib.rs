@@ -1,0 +1,34 @@
+//! initiator-svc: the initiating account's control plane. It dials the acceptor accounts' services it is
+//! told about, keeps a link to each open, and keeps both sides' views in sync.
+
+mod backoff;
+mod link;
+
+use shared::account::Account;
+use shared::config::{PeerAddress, ServiceConfig};
+use shared::server::Role;
+use tokio::task::JoinHandle;
+
+/// The initiator's flags beyond the shared ones.
+#[derive(Debug, Clone, clap::Args)]
+pub struct InitiatorArgs {
+    /// An acceptor account's service: ACCOUNT_ID=URL (repeatable; env: comma-separated).
+    #[arg(long = "peer", env = "PEERING_PEERS", value_delimiter = ',')]
+    pub peers: Vec<PeerAddress>,
+}
+
+/// The initiator's addition to the control plane: one link per acceptor account.
+#[derive(Debug, Clone, Default)]
+pub struct InitiatorRole {
+    pub peers: Vec<PeerAddress>,
+}
+
+impl Role for InitiatorRole {
+    fn peers(&self) -> Vec<String> {
+        self.peers.iter().map(|p| p.account_id.clone()).collect()
+    }
+
+    fn start(&self, account: &Account, config: &ServiceConfig) -> Vec<JoinHandle<()>> {
+        self.peers.iter().map(|peer| link::spawn(account.clone(), peer.clone(), config.transition_delay)).collect()
+    }
+}

@@ -1,0 +1,186 @@
+//! The link to one acceptor account: dial, subscribe to its changes, resync both views, then keep them in
+//! sync until the link drops; redial with backoff. Only this side dials.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use shared::account::{Account, Event, PeerReports};
+use shared::api::peer::v1::{self as peer, peer_link_client::PeerLinkClient};
+use shared::config::PeerAddress;
+use shared::domain::DomainError;
+use shared::domain::lifecycle::{self, ConnectRequest};
+use shared::domain::model::{EndReport, RouterInterface, Status};
+use shared::grpc::peer_convert::{admit_request_to_pb, error_from_status, is_refusal, report_from_pb, report_to_pb};
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+use tonic::transport::{Channel, Endpoint};
+use tracing::Instrument;
+
+use crate::backoff::Backoff;
+
+const DIAL_TIMEOUT: Duration = Duration::from_secs(2);
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+enum LinkDown {
+    #[error("dial: {0}")]
+    Dial(#[from] tonic::transport::Error),
+    #[error("call: {0}")]
+    Call(#[from] tonic::Status),
+    #[error("the acceptor closed the subscription")]
+    Closed,
+    #[error("{0}")]
+    Local(#[from] DomainError),
+}
+
+pub fn spawn(account: Account, peer: PeerAddress, delay: Duration) -> JoinHandle<()> {
+    let span = tracing::info_span!("peer_link", account_id = %account.account_id(), peer_account = %peer.account_id);
+    let link = async move {
+        let mut backoff = Backoff::new();
+        loop {
+            let mut link = Link { account: account.clone(), peer: peer.clone(), delay, sent: HashMap::new() };
+            match link.run(&mut backoff).await {
+                Ok(()) => return,
+                Err(e) => {
+                    let wait = backoff.next_delay();
+                    tracing::warn!(error = %e, retry_in = ?wait, url = %peer.url, "peer link down");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    };
+    tokio::spawn(link.instrument(span))
+}
+
+struct Link {
+    account: Account,
+    peer: PeerAddress,
+    delay: Duration,
+    /// The version of each end last delivered, so an unchanged report is not sent twice.
+    sent: HashMap<String, u64>,
+}
+
+impl Link {
+    /// One session: returns Ok when the account shuts down, Err when the link drops.
+    async fn run(&mut self, backoff: &mut Backoff) -> Result<(), LinkDown> {
+        let channel = Endpoint::from_shared(self.peer.url.clone())?
+            .connect_timeout(DIAL_TIMEOUT)
+            .timeout(CALL_TIMEOUT)
+            .connect()
+            .await?;
+        let mut client = PeerLinkClient::new(channel);
+        let mut events = self.account.subscribe();
+        let mut incoming = client
+            .subscribe(peer::SubscribeRequest {
+                protocol_version: peer::ProtocolVersion::ProtocolVersion1.into(),
+                initiator_account_id: self.account.account_id().to_owned(),
+            })
+            .await?
+            .into_inner();
+        tracing::info!(url = %self.peer.url, "peer link up");
+        self.resync(&mut client).await?;
+        backoff.reset();
+        loop {
+            tokio::select! {
+                batch = incoming.message() => {
+                    let batch = batch?.ok_or(LinkDown::Closed)?;
+                    self.apply(batch).await?;
+                }
+                event = events.recv() => match event {
+                    Ok(event) => self.forward(&mut client, &event).await?,
+                    Err(broadcast::error::RecvError::Lagged(_)) => self.resync(&mut client).await?,
+                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
+                },
+            }
+        }
+    }
+
+    /// After (re)connecting: the connects still waiting, then every end that names the peer, in full, so
+    /// the peer also learns which of its partners were deleted meanwhile.
+    async fn resync(&mut self, client: &mut PeerLinkClient<Channel>) -> Result<(), LinkDown> {
+        for request in self.account.pending_connects(&self.peer.account_id) {
+            self.admit(client, request).await?;
+        }
+        let reports = self.account.reports_for(&self.peer.account_id);
+        self.deliver(client, reports, true).await
+    }
+
+    /// Tells the peer about a change of a local end that concerns it.
+    async fn forward(&mut self, client: &mut PeerLinkClient<Channel>, event: &Event) -> Result<(), LinkDown> {
+        let ri = event.router_interface();
+        if !self.concerns(ri) {
+            return Ok(());
+        }
+        match event {
+            Event::Changed(ri) if ri.status == Status::Connecting && ri.link.is_none() => {
+                self.admit(client, shared::account::connect_request(ri)).await
+            }
+            Event::Changed(ri) if self.sent.get(&ri.router_interface_id) == Some(&ri.version) => Ok(()),
+            Event::Changed(ri) => self.deliver(client, vec![ri.report()], false).await,
+            Event::Deleted(ri) => self.deliver(client, vec![lifecycle::deletion_report(ri)], false).await,
+        }
+    }
+
+    fn concerns(&self, ri: &RouterInterface) -> bool {
+        ri.link.as_ref().map_or(&ri.opposite.owner_id, |l| &l.opposite.owner_id) == &self.peer.account_id
+    }
+
+    async fn admit(&mut self, client: &mut PeerLinkClient<Channel>, request: ConnectRequest) -> Result<(), LinkDown> {
+        tokio::time::sleep(self.delay).await;
+        let id = request.initiator.interface_id.clone();
+        match client.admit(admit_request_to_pb(self.account.account_id(), &request)).await {
+            Ok(reply) => {
+                let report = reply.into_inner().acceptor.ok_or(LinkDown::Closed)?;
+                let report = report_from_pb(report)?;
+                self.apply_reports(PeerReports { reports: vec![report], full: false }).await
+            }
+            Err(status) if is_refusal(&status) => {
+                let refusal = error_from_status(&status);
+                tracing::info!(router_interface_id = %id, reason = %refusal.reason, "connect refused");
+                self.account.call(move |a| a.fail_connect(&id, &refusal)).await?;
+                Ok(())
+            }
+            Err(status) => Err(status.into()),
+        }
+    }
+
+    async fn deliver(
+        &mut self,
+        client: &mut PeerLinkClient<Channel>,
+        reports: Vec<EndReport>,
+        full: bool,
+    ) -> Result<(), LinkDown> {
+        tokio::time::sleep(self.delay).await;
+        let reply = client
+            .deliver(peer::DeliverRequest {
+                protocol_version: peer::ProtocolVersion::ProtocolVersion1.into(),
+                initiator_account_id: self.account.account_id().to_owned(),
+                reports: reports.iter().map(report_to_pb).collect(),
+                full,
+            })
+            .await?
+            .into_inner();
+        for report in reports.into_iter().filter(|r| !r.deleted) {
+            self.sent.insert(report.interface_id, report.version);
+        }
+        if !reply.unmatched_interface_ids.is_empty() {
+            let from = self.peer.account_id.clone();
+            let gone = reply.unmatched_interface_ids;
+            self.account.call(move |a| a.partners_gone(&from, &gone)).await?;
+        }
+        Ok(())
+    }
+
+    async fn apply(&mut self, batch: peer::ReportBatch) -> Result<(), LinkDown> {
+        let reports = batch.reports.into_iter().map(report_from_pb).collect::<Result<Vec<_>, _>>()?;
+        self.apply_reports(PeerReports { reports, full: false }).await
+    }
+
+    /// Applies the acceptor's reports. Whether an acceptor end is gone is learnt from the acceptor's answer
+    /// to a delivery, never from its absence here: a report may have been taken before a connect it missed.
+    async fn apply_reports(&mut self, batch: PeerReports) -> Result<(), LinkDown> {
+        let from = self.peer.account_id.clone();
+        self.account.call(move |a| a.apply_peer_reports(&from, &batch)).await?;
+        Ok(())
+    }
+}

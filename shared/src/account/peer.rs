@@ -1,0 +1,223 @@
+//! What the peer link asks of an account: admit a connection from another account, apply the other
+//! account's reports, give up a connect, and list what the other account must hear on a resync.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+
+use super::router_interfaces::check_only_connection;
+use super::{Account, DomainResult, Event};
+use crate::domain::DomainError;
+use crate::domain::lifecycle::{self, Applied, ConnectRequest};
+use crate::domain::model::{EndReport, RouterInterface, Status};
+use crate::store::Change;
+
+/// A batch of reports from the other account's ends.
+#[derive(Debug, Clone, Default)]
+pub struct PeerReports {
+    pub reports: Vec<EndReport>,
+    /// The reports are every end of the other account that names this account: a local end linked to an
+    /// end missing from them learns that end was deleted.
+    pub full: bool,
+}
+
+/// The end a local end is (or is becoming) connected to.
+fn counterpart(ri: &RouterInterface) -> Option<(&str, &str)> {
+    match &ri.link {
+        Some(link) => Some((&link.opposite.owner_id, &link.opposite.interface_id)),
+        None if !ri.opposite.interface_id.is_empty() => Some((&ri.opposite.owner_id, &ri.opposite.interface_id)),
+        None => None,
+    }
+}
+
+pub fn is_transitional(status: Status) -> bool {
+    matches!(status, Status::Connecting | Status::Accepting | Status::Suspending | Status::Activating)
+}
+
+impl Account {
+    /// Acceptor side: admits the connection `request` from `from_account`, if every precondition holds
+    /// here. Admitting the same initiator end again answers as the first time.
+    pub fn admit_remote(&self, from_account: &str, request: &ConnectRequest) -> DomainResult<EndReport> {
+        if request.initiator.owner_id != from_account {
+            return Err(DomainError::precondition(
+                "Forbbiden.InvaildOwner",
+                format!("account {from_account} cannot connect an end of account {}", request.initiator.owner_id),
+            ));
+        }
+        self.execute("PeerConnect", "", &(), |state, ctx| {
+            if request.names.owner_id != ctx.account_id {
+                return Err(DomainError::precondition(
+                    "IncorrectOppositeInterfaceInfo",
+                    format!(
+                        "the initiator names account {} as the opposite owner, but this is account {}",
+                        request.names.owner_id, ctx.account_id
+                    ),
+                ));
+            }
+            let mut acceptor = state.router_interface("opposite_interface_id", &request.names.interface_id)?.clone();
+            if acceptor.link.as_ref().is_some_and(|l| l.opposite.interface_id == request.initiator.interface_id) {
+                return Ok((Vec::new(), acceptor.report()));
+            }
+            check_only_connection(state, &acceptor, &request.initiator.router_id)?;
+            lifecycle::admit(&mut acceptor, request, ctx.now)?;
+            let report = acceptor.report();
+            Ok((vec![Change::PutRouterInterface(Box::new(acceptor))], report))
+        })
+    }
+
+    /// Applies reports from `from_account`'s ends to the local ends connected (or connecting) to them, and
+    /// answers the reported ends that no local end is connected or connecting to.
+    pub fn apply_peer_reports(&self, from_account: &str, batch: &PeerReports) -> DomainResult<Vec<String>> {
+        self.execute("PeerReports", "", &(), |state, ctx| {
+            let by_id: HashMap<&str, &EndReport> = batch
+                .reports
+                .iter()
+                .filter(|r| r.owner_id == from_account)
+                .map(|r| (r.interface_id.as_str(), r))
+                .collect();
+            let mut changes = Vec::new();
+            let mut matched = std::collections::HashSet::new();
+            for ri in state.router_interfaces() {
+                let Some((owner, interface)) = counterpart(ri) else { continue };
+                if owner != from_account {
+                    continue;
+                }
+                matched.insert(interface.to_owned());
+                let mut ri = ri.clone();
+                let applied = match (by_id.get(interface), &ri.link) {
+                    (Some(report), _) => lifecycle::apply_report(&mut ri, report, ctx.now),
+                    (None, Some(link)) if batch.full => {
+                        let gone =
+                            EndReport { deleted: true, version: link.opposite.version + 1, ..link.opposite.clone() };
+                        lifecycle::apply_report(&mut ri, &gone, ctx.now)
+                    }
+                    (None, _) => Applied::Ignored,
+                };
+                if applied != Applied::Ignored {
+                    changes.push(Change::PutRouterInterface(Box::new(ri)));
+                }
+            }
+            let unmatched = by_id.keys().filter(|id| !matched.contains(**id)).map(|id| (*id).to_owned()).collect();
+            Ok((changes, unmatched))
+        })
+    }
+
+    /// The other account says it has no end connected to these local ends any more: their partners were
+    /// deleted while the link was down. Ids are never reused, so this cannot be a partner yet to come.
+    pub fn partners_gone(&self, from_account: &str, local_ids: &[String]) -> DomainResult<()> {
+        self.execute("PeerPartnersGone", "", &(), |state, ctx| {
+            let mut changes = Vec::new();
+            for id in local_ids {
+                let Ok(ri) = state.router_interface("router_interface_id", id) else { continue };
+                let Some(link) = ri.link.as_ref().filter(|l| l.opposite.owner_id == from_account) else { continue };
+                let gone = EndReport { deleted: true, version: link.opposite.version + 1, ..link.opposite.clone() };
+                let mut ri = ri.clone();
+                if lifecycle::apply_report(&mut ri, &gone, ctx.now) != Applied::Ignored {
+                    changes.push(Change::PutRouterInterface(Box::new(ri)));
+                }
+            }
+            Ok((changes, ()))
+        })
+    }
+
+    /// Gives up a connect that was refused or timed out: the end returns to Idle with `last_error`.
+    pub fn fail_connect(&self, id: &str, why: &DomainError) -> DomainResult<()> {
+        self.execute("FailConnect", "", &(), |state, _| {
+            let mut ri = state.router_interface("router_interface_id", id)?.clone();
+            if ri.status != Status::Connecting || ri.link.is_some() {
+                return Ok((Vec::new(), ()));
+            }
+            lifecycle::fail_connect(&mut ri, why);
+            Ok((vec![Change::PutRouterInterface(Box::new(ri))], ()))
+        })
+    }
+
+    /// Every local end that names `peer_account` as its opposite owner, as that account must hear it.
+    pub fn reports_for(&self, peer_account: &str) -> Vec<EndReport> {
+        self.read(|state, _| {
+            state
+                .router_interfaces()
+                .filter(|ri| counterpart(ri).is_some_and(|(owner, _)| owner == peer_account))
+                .map(RouterInterface::report)
+                .collect()
+        })
+    }
+
+    /// The connect requests of local initiator ends waiting for `peer_account` to admit them.
+    pub fn pending_connects(&self, peer_account: &str) -> Vec<ConnectRequest> {
+        self.read(|state, _| {
+            state
+                .router_interfaces()
+                .filter(|ri| {
+                    ri.status == Status::Connecting && ri.link.is_none() && ri.opposite.owner_id == peer_account
+                })
+                .map(connect_request)
+                .collect()
+        })
+    }
+
+    /// Initiator ends waiting for an answer to a connect.
+    pub fn connecting_ends(&self) -> Vec<String> {
+        self.read(|state, _| {
+            state
+                .router_interfaces()
+                .filter(|ri| ri.status == Status::Connecting && ri.link.is_none())
+                .map(|ri| ri.router_interface_id.clone())
+                .collect()
+        })
+    }
+
+    /// Waits until `id` leaves its transitional status, or `wait` passes; `events` must have been
+    /// subscribed before the call that changed it. A connect that ended refused answers its refusal.
+    pub async fn settle(
+        &self,
+        id: &str,
+        mut events: broadcast::Receiver<Event>,
+        wait: Duration,
+    ) -> DomainResult<Status> {
+        let outcome = |ri: &RouterInterface| -> Option<DomainResult<Status>> {
+            if is_transitional(ri.status) {
+                return None;
+            }
+            match (&ri.last_error, ri.status) {
+                (Some(e), Status::Idle) => Some(Err(e.clone())),
+                _ => Some(Ok(ri.status)),
+            }
+        };
+        let current = self.describe_router_interface(id)?;
+        if let Some(done) = outcome(&current) {
+            return done;
+        }
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Err(_) => return Ok(self.describe_router_interface(id)?.status),
+                Ok(Ok(Event::Changed(ri))) if ri.router_interface_id == id => {
+                    if let Some(done) = outcome(&ri) {
+                        return done;
+                    }
+                }
+                Ok(Ok(Event::Deleted(ri))) if ri.router_interface_id == id => {
+                    return Err(DomainError::not_found(
+                        "router_interface_id",
+                        "InvalidRouterInterfaceId.NotFound",
+                        format!("router interface {id} was deleted"),
+                    ));
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(broadcast::error::RecvError::Lagged(_))) => {
+                    if let Some(done) = outcome(&self.describe_router_interface(id)?) {
+                        return done;
+                    }
+                }
+                Ok(Err(broadcast::error::RecvError::Closed)) => return Ok(self.describe_router_interface(id)?.status),
+            }
+        }
+    }
+}
+
+/// What an initiator end sends to connect.
+pub fn connect_request(ri: &RouterInterface) -> ConnectRequest {
+    ConnectRequest { initiator: ri.report(), names: ri.opposite.clone() }
+}

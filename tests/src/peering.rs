@@ -1,0 +1,182 @@
+//! Two (or three) accounts' services that peer, and the checks every cross-account test needs.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::{ACCOUNT_A, ACCOUNT_B, Binary, Service, create_vpc, describe, pb};
+
+/// Flags for a test's services; all optional.
+#[derive(Debug, Clone, Default)]
+pub struct Flags {
+    pub transition_delay_ms: u64,
+    /// 0 means the binary's default.
+    pub settle_wait_ms: u64,
+    pub connect_timeout_ms: u64,
+}
+
+impl Flags {
+    pub fn args(&self) -> Vec<String> {
+        let mut args = vec!["--transition-delay-ms".to_owned(), self.transition_delay_ms.to_string()];
+        if self.settle_wait_ms > 0 {
+            args.extend(["--settle-wait-ms".to_owned(), self.settle_wait_ms.to_string()]);
+        }
+        if self.connect_timeout_ms > 0 {
+            args.extend(["--connect-timeout-ms".to_owned(), self.connect_timeout_ms.to_string()]);
+        }
+        args
+    }
+}
+
+/// Starts an acceptor-svc as `account_id`.
+pub async fn start_acceptor(account_id: &str, data_dir: Option<&Path>, flags: &Flags) -> Service {
+    let mut args = vec!["--account-id".to_owned(), account_id.to_owned()];
+    args.extend(flags.args());
+    Service::start_with(Binary::Acceptor, data_dir, "127.0.0.1:0".parse().unwrap(), &args).await
+}
+
+/// Starts an initiator-svc as account A that dials each of `peers`.
+pub async fn start_initiator(peers: &[(&str, &Service)], data_dir: Option<&Path>, flags: &Flags) -> Service {
+    let mut args = vec!["--account-id".to_owned(), ACCOUNT_A.to_owned()];
+    for (account, service) in peers {
+        args.extend(["--peer".to_owned(), format!("{account}={}", service.url())]);
+    }
+    args.extend(flags.args());
+    Service::start_with(Binary::Initiator, data_dir, "127.0.0.1:0".parse().unwrap(), &args).await
+}
+
+/// Account B's acceptor service and account A's initiator service dialling it.
+pub async fn start_pair(flags: &Flags, a_dir: Option<&Path>, b_dir: Option<&Path>) -> (Service, Service) {
+    let b = start_acceptor(ACCOUNT_B, b_dir, flags).await;
+    let a = start_initiator(&[(ACCOUNT_B, &b)], a_dir, flags).await;
+    (a, b)
+}
+
+/// The two ends of one cross-account connection.
+#[derive(Debug, Clone)]
+pub struct Ends {
+    pub initiator: String,
+    pub acceptor: String,
+}
+
+/// Makes, as the console does across accounts, an initiator end in `a` (account A) and an acceptor end in
+/// `b` (account `b_account`) that name each other, not yet connected. Each call uses new VPCs.
+pub async fn prepare_connection(a: &Service, b: &Service, b_account: &str) -> Ends {
+    let (mut vpcs_a, mut ris_a) = (a.vpcs().await, a.router_interfaces().await);
+    let (mut vpcs_b, mut ris_b) = (b.vpcs().await, b.router_interfaces().await);
+    let (vpc_a, _) = create_vpc(&mut vpcs_a, "cn-hangzhou", "172.16.0.0/12").await;
+    let (vpc_b, _) = create_vpc(&mut vpcs_b, "cn-shanghai", "10.0.0.0/8").await;
+    let initiator = ris_a
+        .create_peering_connection(pb::CreatePeeringConnectionRequest {
+            account_type: pb::AccountType::Different as i32,
+            connection_type: pb::ConnectionType::VpcToVpc as i32,
+            routers_to_create: pb::RoutersToCreate::InitiatorOnly as i32,
+            local_region_id: "cn-hangzhou".into(),
+            local_router_id: vpc_a.clone(),
+            peer_region_id: "cn-shanghai".into(),
+            peer_router_id: vpc_b.clone(),
+            peer_account_id: b_account.into(),
+            bandwidth: "Large.1".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .initiator_interface_id;
+    let acceptor = ris_b
+        .create_peering_connection(pb::CreatePeeringConnectionRequest {
+            account_type: pb::AccountType::Different as i32,
+            connection_type: pb::ConnectionType::VpcToVpc as i32,
+            routers_to_create: pb::RoutersToCreate::AcceptorOnly as i32,
+            local_region_id: "cn-shanghai".into(),
+            local_router_id: vpc_b,
+            peer_region_id: "cn-hangzhou".into(),
+            peer_router_id: vpc_a,
+            peer_account_id: ACCOUNT_A.into(),
+            peer_interface_id: initiator.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .acceptor_interface_id;
+    ris_a
+        .modify_router_interface_attribute(pb::ModifyRouterInterfaceAttributeRequest {
+            router_interface_id: initiator.clone(),
+            opposite_interface_id: Some(acceptor.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    Ends { initiator, acceptor }
+}
+
+/// Polls `id` on `svc` until `done` holds for it, or panics after `within`.
+pub async fn wait_for(
+    svc: &Service,
+    id: &str,
+    within: Duration,
+    what: &str,
+    done: impl Fn(&pb::RouterInterface) -> bool,
+) -> pb::RouterInterface {
+    let mut client = svc.router_interfaces().await;
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let ri = describe(&mut client, id).await;
+        if done(&ri) {
+            return ri;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{id} never became {what} within {within:?}; last: {ri:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub async fn wait_status(svc: &Service, id: &str, status: pb::Status, within: Duration) -> pb::RouterInterface {
+    wait_for(svc, id, within, &format!("{status:?}"), |ri| ri.status() == status).await
+}
+
+/// Waits until both ends report the same, stable status and each end's view of the other matches it
+/// (the protocol's agreement rule), and returns both views.
+pub async fn wait_agreement(
+    a: &Service,
+    b: &Service,
+    ends: &Ends,
+    within: Duration,
+) -> (pb::RouterInterface, pb::RouterInterface) {
+    let (mut ris_a, mut ris_b) = (a.router_interfaces().await, b.router_interfaces().await);
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let i = describe(&mut ris_a, &ends.initiator).await;
+        let ac = describe(&mut ris_b, &ends.acceptor).await;
+        if agree(&i, &ac) {
+            return (i, ac);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no agreement within {within:?}:\n initiator {i:?}\n acceptor {ac:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Agreement: the same stable status, each end's view of the other is the other's own state, and both
+/// say the same about who holds the connection suspended.
+pub fn agree(i: &pb::RouterInterface, ac: &pb::RouterInterface) -> bool {
+    let stable = matches!(i.status(), pb::Status::Activated | pb::Status::Suspended | pb::Status::Idle);
+    let mut by_i = i.suspended_by.clone();
+    let mut by_ac = ac.suspended_by.clone();
+    by_i.sort();
+    by_ac.sort();
+    stable
+        && i.status() == ac.status()
+        && i.opposite_interface_status() == ac.status()
+        && ac.opposite_interface_status() == i.status()
+        && i.opposite_interface_id == ac.router_interface_id
+        && ac.opposite_interface_id == i.router_interface_id
+        && i.opposite_router_id == ac.router_id
+        && ac.opposite_router_id == i.router_id
+        && i.opposite_interface_owner_id == ac.owner_id
+        && ac.opposite_interface_owner_id == i.owner_id
+        && (i.status() == pb::Status::Idle
+            || (ac.opposite_interface_spec == i.spec && ac.opposite_bandwidth == i.bandwidth))
+        && by_i == by_ac
+}
