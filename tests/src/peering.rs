@@ -180,3 +180,23 @@ pub fn agree(i: &pb::RouterInterface, ac: &pb::RouterInterface) -> bool {
             || (ac.opposite_interface_spec == i.spec && ac.opposite_bandwidth == i.bandwidth))
         && by_i == by_ac
 }
+
+pub async fn connect(svc: &Service, id: &str) -> Result<pb::Status, tonic::Status> {
+    let request = pb::ConnectRouterInterfaceRequest { router_interface_id: id.into(), ..Default::default() };
+    svc.router_interfaces().await.connect_router_interface(request).await.map(|r| r.into_inner().status())
+}
+
+pub async fn suspend(svc: &Service, id: &str) -> Result<pb::Status, tonic::Status> {
+    let request = pb::DeactivateRouterInterfaceRequest { router_interface_id: id.into(), ..Default::default() };
+    svc.router_interfaces().await.deactivate_router_interface(request).await.map(|r| r.into_inner().status())
+}
+
+pub async fn activate(svc: &Service, id: &str) -> Result<pb::Status, tonic::Status> {
+    let request = pb::ActivateRouterInterfaceRequest { router_interface_id: id.into(), ..Default::default() };
+    svc.router_interfaces().await.activate_router_interface(request).await.map(|r| r.into_inner().status())
+}
+
+pub async fn delete(svc: &Service, id: &str) -> Result<(), tonic::Status> {
+    let request = pb::DeleteRouterInterfaceRequest { router_interface_id: id.into(), ..Default::default() };
+    svc.router_interfaces().await.delete_router_interface(request).await.map(|_| ())
+}

@@ -6,7 +6,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use scenario_tests::peering::{Ends, Flags, prepare_connection, start_pair, wait_agreement, wait_status};
+use scenario_tests::peering::{
+    Ends, Flags, activate, connect, prepare_connection, start_pair, suspend, wait_agreement, wait_status,
+};
 use scenario_tests::{ACCOUNT_A, ACCOUNT_B, Service, describe, pb, reason};
 use tonic::Code;
 
@@ -54,21 +56,6 @@ impl Recorder {
 fn contains_in_order(seen: &[pb::Status], expected: &[pb::Status]) -> bool {
     let mut it = seen.iter();
     expected.iter().all(|e| it.any(|s| s == e))
-}
-
-async fn connect(a: &Service, id: &str) -> Result<pb::Status, tonic::Status> {
-    let request = pb::ConnectRouterInterfaceRequest { router_interface_id: id.into(), ..Default::default() };
-    a.router_interfaces().await.connect_router_interface(request).await.map(|r| r.into_inner().status())
-}
-
-async fn suspend(svc: &Service, id: &str) -> Result<pb::Status, tonic::Status> {
-    let request = pb::DeactivateRouterInterfaceRequest { router_interface_id: id.into(), ..Default::default() };
-    svc.router_interfaces().await.deactivate_router_interface(request).await.map(|r| r.into_inner().status())
-}
-
-async fn activate(svc: &Service, id: &str) -> Result<pb::Status, tonic::Status> {
-    let request = pb::ActivateRouterInterfaceRequest { router_interface_id: id.into(), ..Default::default() };
-    svc.router_interfaces().await.activate_router_interface(request).await.map(|r| r.into_inner().status())
 }
 
 async fn connected_pair(flags: &Flags) -> (Service, Service, Ends) {

@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use scenario_tests::peering::{
-    Ends, Flags, prepare_connection, start_acceptor, start_initiator, start_pair, wait_agreement, wait_for,
+    Ends, Flags, activate, connect, delete, prepare_connection, start_acceptor, start_initiator, start_pair, suspend,
+    wait_agreement, wait_for,
 };
 use scenario_tests::{ACCOUNT_A, ACCOUNT_B, Service, TempDir, describe, pb, reason};
 use tokio::time::Instant;
@@ -17,26 +18,6 @@ const ACCOUNT_C: &str = "1000000000000003";
 
 /// How long any two ends may take to agree after the last fault healed.
 const CONVERGE: Duration = Duration::from_secs(10);
-
-async fn connect(svc: &Service, id: &str) -> Result<pb::Status, tonic::Status> {
-    let request = pb::ConnectRouterInterfaceRequest { router_interface_id: id.into(), ..Default::default() };
-    svc.router_interfaces().await.connect_router_interface(request).await.map(|r| r.into_inner().status())
-}
-
-async fn suspend(svc: &Service, id: &str) -> Result<pb::Status, tonic::Status> {
-    let request = pb::DeactivateRouterInterfaceRequest { router_interface_id: id.into(), ..Default::default() };
-    svc.router_interfaces().await.deactivate_router_interface(request).await.map(|r| r.into_inner().status())
-}
-
-async fn activate(svc: &Service, id: &str) -> Result<pb::Status, tonic::Status> {
-    let request = pb::ActivateRouterInterfaceRequest { router_interface_id: id.into(), ..Default::default() };
-    svc.router_interfaces().await.activate_router_interface(request).await.map(|r| r.into_inner().status())
-}
-
-async fn delete(svc: &Service, id: &str) -> Result<(), tonic::Status> {
-    let request = pb::DeleteRouterInterfaceRequest { router_interface_id: id.into(), ..Default::default() };
-    svc.router_interfaces().await.delete_router_interface(request).await.map(|_| ())
-}
 
 /// The ids of every end `svc` lists.
 async fn listed(svc: &Service) -> Vec<String> {

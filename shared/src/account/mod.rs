@@ -188,11 +188,11 @@ impl Account {
         })?;
         let events = events_of(&inner.state, &changes);
         inner.state.apply(changes);
-        drop(inner);
+        // Published under the lock, so subscribers see changes in commit order. No subscriber is fine.
         for event in events {
-            // No subscriber is fine: nobody is watching.
             let _ = self.events.send(event);
         }
+        drop(inner);
         Ok(outcome)
     }
 

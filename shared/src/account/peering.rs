@@ -120,45 +120,25 @@ impl Account {
             let choice = rules::check_peering_form(&form, &ctx.account_id)?;
             match (choice.account_type, choice.routers) {
                 (AccountType::Same, _) => both_ends(state, ctx, &form),
-                (_, RoutersToCreate::AcceptorOnly) => {
+                // Different accounts: one end here, naming the other account's router (and end, if known).
+                (_, routers) => {
+                    let role = if routers == RoutersToCreate::AcceptorOnly {
+                        Role::AcceptingSide
+                    } else {
+                        Role::InitiatingSide
+                    };
                     let local = local_router(state, "local_router_id", &form.local_router_id)?;
                     let peer = remote_router(&form.peer_router_id);
-                    let mut cmd = end_command(
-                        &form,
-                        Role::AcceptingSide,
-                        &local,
-                        &form.local_region_id,
-                        &peer,
-                        &form.peer_region_id,
-                    );
+                    let mut cmd = end_command(&form, role, &local, &form.local_region_id, &peer, &form.peer_region_id);
                     cmd.opposite_interface_id.clone_from(&form.peer_interface_id);
                     cmd.opposite_interface_owner_id.clone_from(&form.peer_account_id);
-                    let acceptor = create_end(state, ctx, &cmd, true, &[])?;
-                    let created = PeeringCreated {
-                        acceptor_interface_id: acceptor.router_interface_id.clone(),
-                        ..Default::default()
+                    let end = create_end(state, ctx, &cmd, true, &[])?;
+                    let id = end.router_interface_id.clone();
+                    let created = match role {
+                        Role::AcceptingSide => PeeringCreated { acceptor_interface_id: id, ..Default::default() },
+                        Role::InitiatingSide => PeeringCreated { initiator_interface_id: id, ..Default::default() },
                     };
-                    Ok((vec![Change::PutRouterInterface(Box::new(acceptor))], created))
-                }
-                (_, _) => {
-                    let local = local_router(state, "local_router_id", &form.local_router_id)?;
-                    let peer = remote_router(&form.peer_router_id);
-                    let mut cmd = end_command(
-                        &form,
-                        Role::InitiatingSide,
-                        &local,
-                        &form.local_region_id,
-                        &peer,
-                        &form.peer_region_id,
-                    );
-                    cmd.opposite_interface_id.clone_from(&form.peer_interface_id);
-                    cmd.opposite_interface_owner_id.clone_from(&form.peer_account_id);
-                    let initiator = create_end(state, ctx, &cmd, true, &[])?;
-                    let created = PeeringCreated {
-                        initiator_interface_id: initiator.router_interface_id.clone(),
-                        ..Default::default()
-                    };
-                    Ok((vec![Change::PutRouterInterface(Box::new(initiator))], created))
+                    Ok((vec![Change::PutRouterInterface(Box::new(end))], created))
                 }
             }
         })
