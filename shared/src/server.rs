@@ -5,6 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -112,15 +113,23 @@ pub async fn serve(
     };
     tracing::info!(account_name = %config.account_name, addr = ?listener.local_addr().ok(), "serving");
     let mut routes = role.routes(&account, config).unwrap_or_default();
-    let served = Server::builder()
+    let server = Server::builder()
         .add_routes(std::mem::take(&mut routes))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(VpcServiceServer::new(VpcApi::new(account.clone())))
         .add_service(RouterInterfaceServiceServer::new(RouterInterfaceApi::new(account.clone(), config.settle_wait)))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain)
-        .await;
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
+    // A client's stream that never ends (a health Watch, say) must not keep the service from stopping:
+    // past the grace period the remaining connections are dropped.
+    let served = tokio::select! {
+        served = server => served,
+        () = async { account.stopping().await; tokio::time::sleep(SHUTDOWN_GRACE).await } => {
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "in-flight calls did not finish in time; closing their connections");
+            Ok(())
+        }
+    };
     for task in tasks {
         task.abort();
     }
@@ -128,6 +137,9 @@ pub async fn serve(
     tracing::info!("store closed");
     Ok(served?)
 }
+
+/// How long in-flight calls may take to finish once shutdown began.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Completes on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {
