@@ -64,9 +64,9 @@ impl PeerLink for PeerLinkApi {
         let from = check_caller(r.protocol_version, &r.initiator_account_id)?;
         let reports = r.reports.into_iter().map(report_from_pb).collect::<Result<Vec<_>, _>>().map_err(to_status)?;
         let batch = PeerReports { reports, full: r.full };
-        let unmatched_interface_ids =
-            self.account.call(move |a| a.apply_peer_reports(&from, &batch)).await.map_err(to_status)?;
-        Ok(Response::new(peer::DeliverReply { unmatched_interface_ids }))
+        let answer = self.account.call(move |a| a.apply_peer_reports(&from, &batch)).await.map_err(to_status)?;
+        // An acceptor end's state that the initiator must hear again reaches it over the subscription.
+        Ok(Response::new(peer::DeliverReply { unmatched_interface_ids: answer.unmatched }))
     }
 
     type SubscribeStream = ReceiverStream<Result<peer::ReportBatch, Status>>;
@@ -110,7 +110,12 @@ async fn push(
             return;
         }
         batch = loop {
-            match events.recv().await {
+            // A subscriber that went away is noticed even while this account is quiet.
+            let event = tokio::select! {
+                () = tx.closed() => return,
+                event = events.recv() => event,
+            };
+            match event {
                 Ok(Event::Changed(ri))
                     if concerns(&ri, &to) && sent.get(&ri.router_interface_id) != Some(&ri.version) =>
                 {

@@ -2,8 +2,12 @@
 //! told about, keeps a link to each open, and keeps both sides' views in sync.
 
 mod backoff;
+pub mod dial;
 mod link;
 
+use std::sync::Arc;
+
+use dial::{Dialer, TcpDialer};
 use shared::account::Account;
 use shared::config::{PeerAddress, ServiceConfig};
 use shared::server::Role;
@@ -18,9 +22,17 @@ pub struct InitiatorArgs {
 }
 
 /// The initiator's addition to the control plane: one link per acceptor account.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct InitiatorRole {
     pub peers: Vec<PeerAddress>,
+    pub dialer: Arc<dyn Dialer>,
+}
+
+impl InitiatorRole {
+    /// Dials `peers` over TCP.
+    pub fn new(peers: Vec<PeerAddress>) -> Self {
+        Self { peers, dialer: Arc::new(TcpDialer) }
+    }
 }
 
 impl Role for InitiatorRole {
@@ -29,6 +41,9 @@ impl Role for InitiatorRole {
     }
 
     fn start(&self, account: &Account, config: &ServiceConfig) -> Vec<JoinHandle<()>> {
-        self.peers.iter().map(|peer| link::spawn(account.clone(), peer.clone(), config.transition_delay)).collect()
+        self.peers
+            .iter()
+            .map(|peer| link::spawn(account.clone(), peer.clone(), self.dialer.clone(), config.transition_delay))
+            .collect()
     }
 }

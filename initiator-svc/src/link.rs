@@ -2,6 +2,7 @@
 //! sync until the link drops; redial with backoff. Only this side dials.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use shared::account::{Account, Event, PeerReports};
@@ -13,13 +14,11 @@ use shared::domain::model::{EndReport, RouterInterface, Status};
 use shared::grpc::peer_convert::{admit_request_to_pb, error_from_status, is_refusal, report_from_pb, report_to_pb};
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tracing::Instrument;
 
 use crate::backoff::Backoff;
-
-const DIAL_TIMEOUT: Duration = Duration::from_secs(2);
-const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::dial::Dialer;
 
 #[derive(Debug, thiserror::Error)]
 enum LinkDown {
@@ -33,12 +32,18 @@ enum LinkDown {
     Local(#[from] DomainError),
 }
 
-pub fn spawn(account: Account, peer: PeerAddress, delay: Duration) -> JoinHandle<()> {
+pub fn spawn(account: Account, peer: PeerAddress, dialer: Arc<dyn Dialer>, delay: Duration) -> JoinHandle<()> {
     let span = tracing::info_span!("peer_link", account_id = %account.account_id(), peer_account = %peer.account_id);
     let link = async move {
         let mut backoff = Backoff::new();
         loop {
-            let mut link = Link { account: account.clone(), peer: peer.clone(), delay, sent: HashMap::new() };
+            let mut link = Link {
+                account: account.clone(),
+                peer: peer.clone(),
+                dialer: dialer.clone(),
+                delay,
+                sent: HashMap::new(),
+            };
             match link.run(&mut backoff).await {
                 Ok(()) => return,
                 Err(e) => {
@@ -55,6 +60,7 @@ pub fn spawn(account: Account, peer: PeerAddress, delay: Duration) -> JoinHandle
 struct Link {
     account: Account,
     peer: PeerAddress,
+    dialer: Arc<dyn Dialer>,
     delay: Duration,
     /// The version of each end last delivered, so an unchanged report is not sent twice.
     sent: HashMap<String, u64>,
@@ -63,11 +69,7 @@ struct Link {
 impl Link {
     /// One session: returns Ok when the account shuts down, Err when the link drops.
     async fn run(&mut self, backoff: &mut Backoff) -> Result<(), LinkDown> {
-        let channel = Endpoint::from_shared(self.peer.url.clone())?
-            .connect_timeout(DIAL_TIMEOUT)
-            .timeout(CALL_TIMEOUT)
-            .connect()
-            .await?;
+        let channel = self.dialer.dial(&self.peer.url).await?;
         let mut client = PeerLinkClient::new(channel);
         let mut events = self.account.subscribe();
         let mut incoming = client
@@ -84,7 +86,7 @@ impl Link {
             tokio::select! {
                 batch = incoming.message() => {
                     let batch = batch?.ok_or(LinkDown::Closed)?;
-                    self.apply(batch).await?;
+                    self.apply(&mut client, batch).await?;
                 }
                 event = events.recv() => match event {
                     Ok(event) => self.forward(&mut client, &event).await?,
@@ -112,10 +114,11 @@ impl Link {
             return Ok(());
         }
         match event {
+            // Events queued before a resync may be older than what the resync sent: never send them again.
+            Event::Changed(ri) if self.sent.get(&ri.router_interface_id).is_some_and(|v| ri.version <= *v) => Ok(()),
             Event::Changed(ri) if ri.status == Status::Connecting && ri.link.is_none() => {
                 self.admit(client, shared::account::connect_request(ri)).await
             }
-            Event::Changed(ri) if self.sent.get(&ri.router_interface_id) == Some(&ri.version) => Ok(()),
             Event::Changed(ri) => self.deliver(client, vec![ri.report()], false).await,
             Event::Deleted(ri) => self.deliver(client, vec![lifecycle::deletion_report(ri)], false).await,
         }
@@ -128,11 +131,12 @@ impl Link {
     async fn admit(&mut self, client: &mut PeerLinkClient<Channel>, request: ConnectRequest) -> Result<(), LinkDown> {
         tokio::time::sleep(self.delay).await;
         let id = request.initiator.interface_id.clone();
+        self.sent.insert(id.clone(), request.initiator.version);
         match client.admit(admit_request_to_pb(self.account.account_id(), &request)).await {
             Ok(reply) => {
                 let report = reply.into_inner().acceptor.ok_or(LinkDown::Closed)?;
                 let report = report_from_pb(report)?;
-                self.apply_reports(PeerReports { reports: vec![report], full: false }).await
+                self.apply_reports(client, PeerReports { reports: vec![report], full: false }).await
             }
             Err(status) if is_refusal(&status) => {
                 let refusal = error_from_status(&status);
@@ -171,16 +175,20 @@ impl Link {
         Ok(())
     }
 
-    async fn apply(&mut self, batch: peer::ReportBatch) -> Result<(), LinkDown> {
+    async fn apply(&mut self, client: &mut PeerLinkClient<Channel>, batch: peer::ReportBatch) -> Result<(), LinkDown> {
         let reports = batch.reports.into_iter().map(report_from_pb).collect::<Result<Vec<_>, _>>()?;
-        self.apply_reports(PeerReports { reports, full: false }).await
+        self.apply_reports(client, PeerReports { reports, full: false }).await
     }
 
     /// Applies the acceptor's reports. Whether an acceptor end is gone is learnt from the acceptor's answer
     /// to a delivery, never from its absence here: a report may have been taken before a connect it missed.
-    async fn apply_reports(&mut self, batch: PeerReports) -> Result<(), LinkDown> {
+    async fn apply_reports(
+        &mut self,
+        client: &mut PeerLinkClient<Channel>,
+        batch: PeerReports,
+    ) -> Result<(), LinkDown> {
         let from = self.peer.account_id.clone();
-        self.account.call(move |a| a.apply_peer_reports(&from, &batch)).await?;
-        Ok(())
+        let answer = self.account.call(move |a| a.apply_peer_reports(&from, &batch)).await?;
+        if answer.resend.is_empty() { Ok(()) } else { self.deliver(client, answer.resend, false).await }
     }
 }

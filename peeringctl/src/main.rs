@@ -57,7 +57,7 @@ async fn main() -> ExitCode {
     let roles: [(ServiceConfig, Arc<dyn Role>); 2] = [
         (
             service_config(&INITIATOR_DEFAULTS, initiator_listen, data_dir.join("initiator"), in_memory),
-            Arc::new(InitiatorRole { peers: vec![acceptor_peer] }),
+            Arc::new(InitiatorRole::new(vec![acceptor_peer])),
         ),
         (
             service_config(&ACCEPTOR_DEFAULTS, acceptor_listen, data_dir.join("acceptor"), in_memory),

@@ -80,6 +80,18 @@ pub struct ServiceConfig {
     pub settle_wait: Duration,
     pub connect_timeout: Duration,
     pub transition_delay: Duration,
+    pub runtime: Runtime,
+}
+
+/// Where the service runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Runtime {
+    /// A real process: store calls run on the blocking pool and every commit is synced to disk.
+    #[default]
+    Process,
+    /// Inside a deterministic simulator: store calls run inline on the simulated scheduler, and commits
+    /// are not synced (a simulated crash loses the process, not the operating system's file cache).
+    Simulated,
 }
 
 impl ServiceConfig {
@@ -94,6 +106,7 @@ impl ServiceConfig {
             settle_wait: Duration::from_millis(2000),
             connect_timeout: Duration::from_millis(30_000),
             transition_delay: Duration::ZERO,
+            runtime: Runtime::Process,
         }
     }
 }
@@ -126,6 +139,7 @@ impl ServiceArgs {
             settle_wait: Duration::from_millis(self.settle_wait_ms),
             connect_timeout: Duration::from_millis(self.connect_timeout_ms),
             transition_delay: Duration::from_millis(self.transition_delay_ms),
+            runtime: Runtime::Process,
         })
     }
 }

@@ -12,6 +12,9 @@ use crate::account::{Account, Event};
 use crate::domain::model::Status;
 use crate::domain::{DomainError, ErrorKind};
 
+/// How soon to try again when giving up a connect could not be stored.
+const RETRY: Duration = Duration::from_secs(1);
+
 pub fn spawn(account: Account, timeout: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut events = account.subscribe();
@@ -43,8 +46,10 @@ pub fn spawn(account: Account, timeout: Duration) -> JoinHandle<()> {
                     for id in expired {
                         deadlines.remove(&id);
                         let why = timed_out(&account, &id, timeout);
-                        if let Err(e) = account.call(move |a| a.fail_connect(&id, &why)).await {
-                            tracing::warn!(error = %e, "could not give up a connect");
+                        let giving_up = id.clone();
+                        if let Err(e) = account.call(move |a| a.fail_connect(&giving_up, &why)).await {
+                            tracing::warn!(error = %e, "could not give up a connect; retrying");
+                            deadlines.insert(id, Instant::now() + RETRY);
                         }
                     }
                 }

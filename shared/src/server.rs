@@ -7,18 +7,22 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tokio_stream::Stream;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::Routes;
 use tonic::transport::Server;
+use tonic::transport::server::Connected;
 use tonic_health::ServingStatus;
+use tracing::Instrument;
 
 use crate::account::Account;
 use crate::api::v1::router_interface_service_server::RouterInterfaceServiceServer;
 use crate::api::v1::vpc_service_server::VpcServiceServer;
 use crate::clock::SystemClock;
-use crate::config::{Defaults, ServiceConfig, Storage};
+use crate::config::{Defaults, Runtime, ServiceConfig, Storage};
 use crate::grpc::{RouterInterfaceApi, VpcApi};
 use crate::store::{SqliteStore, Store, StoreError};
 
@@ -43,11 +47,13 @@ pub fn init_tracing() {
 }
 
 pub fn open_account(config: &ServiceConfig) -> Result<Account, StoreError> {
+    let synced = config.runtime == Runtime::Process;
     let store: Box<dyn Store> = match &config.storage {
         Storage::InMemory => Box::new(SqliteStore::in_memory()?),
-        Storage::Directory(dir) => Box::new(SqliteStore::open(dir)?),
+        Storage::Directory(dir) => Box::new(SqliteStore::open(dir, synced)?),
     };
-    Account::open(&config.account_id, store, Arc::new(SystemClock))
+    let account = Account::open(&config.account_id, store, Arc::new(SystemClock))?;
+    Ok(if synced { account } else { account.with_inline_calls() })
 }
 
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
@@ -81,11 +87,41 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServerError> {
+    serve_on(config, role, TcpListenerStream::new(listener), shutdown).await
+}
+
+/// [`serve`] on any stream of connections: a deterministic simulator injects its own network here.
+pub async fn serve_on<I, IO, IE>(
+    config: &ServiceConfig,
+    role: &dyn Role,
+    incoming: I,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServerError>
+where
+    I: Stream<Item = Result<IO, IE>> + Send,
+    IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+    IO::ConnectInfo: Clone + Send + Sync + 'static,
+    IE: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let span = tracing::info_span!("service", service = config.service, account_id = %config.account_id);
+    serve_account(config, role, incoming, shutdown).instrument(span).await
+}
+
+async fn serve_account<I, IO, IE>(
+    config: &ServiceConfig,
+    role: &dyn Role,
+    incoming: I,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServerError>
+where
+    I: Stream<Item = Result<IO, IE>> + Send,
+    IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+    IO::ConnectInfo: Clone + Send + Sync + 'static,
+    IE: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let account = open_account(config)?.with_peers(role.peers());
     let mut tasks = role.start(&account, config);
     tasks.push(crate::connect_timeout::spawn(account.clone(), config.connect_timeout));
-    let span = tracing::info_span!("service", service = config.service, account_id = %config.account_id);
-    let _entered = span.enter();
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<VpcServiceServer<VpcApi>>().await;
@@ -111,7 +147,7 @@ pub async fn serve(
             health.set_not_serving::<RouterInterfaceServiceServer<RouterInterfaceApi>>().await;
         }
     };
-    tracing::info!(account_name = %config.account_name, addr = ?listener.local_addr().ok(), "serving");
+    tracing::info!(account_name = %config.account_name, listen = %config.listen, "serving");
     let mut routes = role.routes(&account, config).unwrap_or_default();
     let server = Server::builder()
         .add_routes(std::mem::take(&mut routes))
@@ -120,7 +156,7 @@ pub async fn serve(
         .add_service(reflection_v1alpha)
         .add_service(VpcServiceServer::new(VpcApi::new(account.clone())))
         .add_service(RouterInterfaceServiceServer::new(RouterInterfaceApi::new(account.clone(), config.settle_wait)))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), drain);
+        .serve_with_incoming_shutdown(incoming, drain);
     // A client's stream that never ends (a health Watch, say) must not keep the service from stopping:
     // past the grace period the remaining connections are dropped.
     let served = tokio::select! {

@@ -296,3 +296,44 @@ async fn three_accounts_every_view_agrees() {
     assert_unknown(&c, &to_b.acceptor).await;
     assert_unknown(&b, &to_b.initiator).await;
 }
+
+/// An acceptor end deleted while the link is down, and a new end of the acceptor's account that names
+/// the same initiator end: once the link returns, the initiator end learns its partner is gone (the new
+/// end merely naming it is no partner).
+#[tokio::test]
+async fn a_partner_deleted_while_the_link_is_down_is_noticed_even_if_another_end_names_us() {
+    let a_dir = TempDir::new();
+    let (a, b) = start_pair(&Flags::default(), Some(a_dir.path()), None).await;
+    let ends = prepare_connection(&a, &b, ACCOUNT_B).await;
+    connect(&a, &ends.initiator).await.unwrap();
+    wait_agreement(&a, &b, &ends, CONVERGE).await;
+    suspend(&b, &ends.acceptor).await.unwrap();
+    wait_agreement(&a, &b, &ends, CONVERGE).await;
+    let x = describe(&mut a.router_interfaces().await, &ends.initiator).await;
+    let y = describe(&mut b.router_interfaces().await, &ends.acceptor).await;
+
+    let a = a.kill().await;
+    delete(&b, &ends.acceptor).await.unwrap();
+    b.router_interfaces()
+        .await
+        .create_router_interface(pb::CreateRouterInterfaceRequest {
+            region_id: y.region_id.clone(),
+            role: pb::Role::AcceptingSide as i32,
+            router_type: pb::RouterType::Vrouter as i32,
+            router_id: y.router_id.clone(),
+            opposite_region_id: x.region_id.clone(),
+            opposite_router_id: x.router_id.clone(),
+            opposite_interface_id: x.router_interface_id.clone(),
+            opposite_interface_owner_id: ACCOUNT_A.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let a = a.start().await;
+    let x = wait_for(&a, &ends.initiator, CONVERGE, "Idle with its partner Deleted", |ri| {
+        ri.status() == pb::Status::Idle && ri.opposite_interface_status() == pb::Status::Deleted
+    })
+    .await;
+    assert!(x.suspended_by.is_empty(), "{x:?}");
+}

@@ -23,7 +23,7 @@ use crate::domain::{DomainError, text};
 use crate::store::{Change, ClientTokenRecord, Store, StoreError};
 
 pub use paging::{Page, PageRequest};
-pub use peer::{PeerReports, connect_request};
+pub use peer::{PeerAnswer, PeerReports, connect_request};
 pub use router_interfaces::{ModifyAttributes, RouterInterfaceFilter};
 pub use state::AccountState;
 pub use vpcs::{NewVbr, NewVpc, VpcCreated};
@@ -69,6 +69,7 @@ pub struct Account {
     events: broadcast::Sender<Event>,
     /// Accounts this service has a peer link to.
     peers: Arc<BTreeSet<String>>,
+    inline_calls: bool,
     /// Set when the service begins to shut down: long-lived streams (watches, peer subscriptions) end, so
     /// that a graceful stop can finish its in-flight calls.
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
@@ -95,6 +96,7 @@ impl Account {
             inner: Arc::new(Mutex::new(Inner { state, store })),
             events: broadcast::channel(EVENT_BACKLOG).0,
             peers: Arc::default(),
+            inline_calls: false,
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
         })
     }
@@ -229,9 +231,20 @@ impl Account {
         T: Send + 'static,
         F: FnOnce(&Account) -> DomainResult<T> + Send + 'static,
     {
+        if self.inline_calls {
+            return call(self);
+        }
         let account = self.clone();
         tokio::task::spawn_blocking(move || call(&account))
             .await
             .map_err(|e| DomainError::internal(format!("the call failed: {e}")))?
+    }
+
+    /// Runs calls on the caller's task instead of the blocking pool: a deterministic simulator needs every
+    /// step on its own scheduler.
+    #[must_use]
+    pub fn with_inline_calls(mut self) -> Self {
+        self.inline_calls = true;
+        self
     }
 }

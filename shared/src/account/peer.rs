@@ -22,6 +22,15 @@ pub struct PeerReports {
     pub full: bool,
 }
 
+/// What the other account must hear back after its reports were applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PeerAnswer {
+    /// Reported ends that no local end is connected to.
+    pub unmatched: Vec<String>,
+    /// Local ends that a reported end believes connected to it, but are not: their current reports.
+    pub resend: Vec<EndReport>,
+}
+
 /// The end a local end is (or is becoming) connected to.
 fn counterpart(ri: &RouterInterface) -> Option<(&str, &str)> {
     match &ri.link {
@@ -66,9 +75,8 @@ impl Account {
         })
     }
 
-    /// Applies reports from `from_account`'s ends to the local ends connected (or connecting) to them, and
-    /// answers the reported ends that no local end is connected or connecting to.
-    pub fn apply_peer_reports(&self, from_account: &str, batch: &PeerReports) -> DomainResult<Vec<String>> {
+    /// Applies reports from `from_account`'s ends to the local ends connected (or connecting) to them.
+    pub fn apply_peer_reports(&self, from_account: &str, batch: &PeerReports) -> DomainResult<PeerAnswer> {
         self.execute("PeerReports", "", &(), |state, ctx| {
             let by_id: HashMap<&str, &EndReport> = batch
                 .reports
@@ -77,13 +85,26 @@ impl Account {
                 .map(|r| (r.interface_id.as_str(), r))
                 .collect();
             let mut changes = Vec::new();
-            let mut matched = std::collections::HashSet::new();
+            let mut answer = PeerAnswer::default();
+            let mut linked = std::collections::HashSet::new();
             for ri in state.router_interfaces() {
                 let Some((owner, interface)) = counterpart(ri) else { continue };
                 if owner != from_account {
                     continue;
                 }
-                matched.insert(interface.to_owned());
+                if ri.link.is_some() {
+                    linked.insert(interface.to_owned());
+                }
+                if let Some(report) = by_id.get(interface) {
+                    // The other end still thinks it is connected to this one, which is not (any more):
+                    // it must hear this end's state again to let go.
+                    if report.partner_interface_id == ri.router_interface_id
+                        && ri.link.is_none()
+                        && ri.status != Status::Connecting
+                    {
+                        answer.resend.push(ri.report());
+                    }
+                }
                 let mut ri = ri.clone();
                 let applied = match (by_id.get(interface), &ri.link) {
                     (Some(report), _) => lifecycle::apply_report(&mut ri, report, ctx.now),
@@ -98,8 +119,9 @@ impl Account {
                     changes.push(Change::PutRouterInterface(Box::new(ri)));
                 }
             }
-            let unmatched = by_id.keys().filter(|id| !matched.contains(**id)).map(|id| (*id).to_owned()).collect();
-            Ok((changes, unmatched))
+            // Only a link counts: an Idle end that merely names a reported end is no partner of it.
+            answer.unmatched = by_id.keys().filter(|id| !linked.contains(**id)).map(|id| (*id).to_owned()).collect();
+            Ok((changes, answer))
         })
     }
 

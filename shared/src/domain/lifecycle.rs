@@ -133,6 +133,13 @@ fn check_admission(acceptor: &RouterInterface, request: &ConnectRequest) -> Doma
             acceptor.opposite.router_id, acceptor.opposite.interface_id, initiator.router_id, initiator.interface_id
         )));
     }
+    if request.names.region_id != acceptor.region_id || acceptor.opposite.region_id != initiator.region_id {
+        return Err(wrong(format!(
+            "the regions do not match: the initiator names {} for {id}, which is in {}; {id} names {} for the \
+             initiator, which is in {}",
+            request.names.region_id, acceptor.region_id, acceptor.opposite.region_id, initiator.region_id
+        )));
+    }
     if acceptor.router_id == initiator.router_id && acceptor.owner_id == initiator.owner_id {
         return Err(wrong("Cannot connect on the same router".to_owned()));
     }
@@ -157,7 +164,7 @@ pub fn apply_report(end: &mut RouterInterface, report: &EndReport, now: DateTime
     if abandons(end, report) {
         let why = DomainError::precondition(
             "IncorrectRIStatus",
-            format!("the initiator end {} gave up the connection before it completed", report.interface_id),
+            format!("the other end {} is no longer connected to this end", report.interface_id),
         );
         unlink(end, report.status);
         end.last_error = Some(why);
@@ -537,6 +544,8 @@ mod tests {
             ("IncorrectOppositeInterfaceInfo.NotSet", Box::new(|b| b.opposite.interface_id.clear())),
             ("IncorrectRIStatus", Box::new(|b| b.status = Status::Suspended)),
             ("IncorrectOppositeInterfaceInfo", Box::new(|b| b.role = Role::InitiatingSide)),
+            ("IncorrectOppositeInterfaceInfo", Box::new(|b| b.opposite.region_id = "cn-beijing".into())),
+            ("IncorrectOppositeInterfaceInfo", Box::new(|b| b.region_id = "cn-beijing".into())),
         ];
         for (reason, spoil) in cases {
             let (mut a, mut b) = pair();

@@ -109,7 +109,17 @@ pub fn error_from_status(status: &tonic::Status) -> DomainError {
     DomainError { kind, reason, message, field: info.and_then(|i| i.metadata.get("field").cloned()) }
 }
 
-/// Whether a failed peer call is the other side's answer (a refusal) rather than a network failure.
+/// Whether a failed peer call is the other side's final answer (a refusal) rather than a failure worth
+/// retrying: the network, or the other service failing to store (UNAVAILABLE) or failing (INTERNAL).
 pub fn is_refusal(status: &tonic::Status) -> bool {
-    status.get_details_error_info().is_some()
+    use tonic::Code;
+    matches!(
+        status.code(),
+        Code::FailedPrecondition
+            | Code::InvalidArgument
+            | Code::NotFound
+            | Code::PermissionDenied
+            | Code::AlreadyExists
+            | Code::ResourceExhausted
+    ) && status.get_details_error_info().is_some()
 }

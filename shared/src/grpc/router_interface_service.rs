@@ -250,7 +250,11 @@ impl RouterInterfaceService for RouterInterfaceApi {
                 }
             }
             loop {
-                let event = match events.recv().await {
+                let received = tokio::select! {
+                    () = tx.closed() => return,
+                    event = events.recv() => event,
+                };
+                let event = match received {
                     Ok(event) => event,
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
                         let _ = tx

@@ -26,13 +26,14 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database in `data_dir`.
-    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+    /// Opens (creating if needed) the database in `data_dir`. With `synced`, a commit returns only once it
+    /// is on disk; without, once the operating system has it (enough to survive the process crashing).
+    pub fn open(data_dir: &Path, synced: bool) -> Result<Self, StoreError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
         let conn = Connection::open(data_dir.join(DATABASE_FILE))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "synchronous", if synced { "FULL" } else { "OFF" })?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         Self::migrate(conn)
     }
@@ -156,11 +157,11 @@ mod tests {
     #[test]
     fn commits_survive_reopening() {
         let dir = std::env::temp_dir().join(format!("store-test-{}", uuid::Uuid::new_v4()));
-        let mut store = SqliteStore::open(&dir).unwrap();
+        let mut store = SqliteStore::open(&dir, true).unwrap();
         store.commit(&[Change::PutVpc(vpc("vpc-a")), Change::PutVpc(vpc("vpc-b"))]).unwrap();
         store.commit(&[Change::DeleteVpc("vpc-a".into())]).unwrap();
         store.close().unwrap();
-        let mut store = SqliteStore::open(&dir).unwrap();
+        let mut store = SqliteStore::open(&dir, true).unwrap();
         let snapshot = store.load().unwrap();
         assert_eq!(snapshot.vpcs, vec![vpc("vpc-b")]);
         std::fs::remove_dir_all(dir).unwrap();
