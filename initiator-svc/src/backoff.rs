@@ -23,7 +23,7 @@ impl Backoff {
     pub fn next_delay(&mut self) -> Duration {
         let step = self.next;
         self.next = (self.next * 2).min(MAX);
-        let fraction = f64::from(uuid::Uuid::new_v4().as_u128() as u16) / f64::from(u16::MAX);
+        let fraction = f64::from(shared::random::next_u128() as u16) / f64::from(u16::MAX);
         step.mul_f64(0.5 + fraction / 2.0)
     }
 }

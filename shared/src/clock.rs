@@ -15,3 +15,24 @@ impl Clock for SystemClock {
         Utc::now()
     }
 }
+
+/// Time as the async runtime sees it, from a fixed start: under a simulator that controls tokio time this
+/// makes timestamps deterministic.
+#[derive(Debug, Clone, Copy)]
+pub struct RuntimeClock {
+    start: tokio::time::Instant,
+    epoch: DateTime<Utc>,
+}
+
+impl RuntimeClock {
+    pub fn new(epoch: DateTime<Utc>) -> Self {
+        Self { start: tokio::time::Instant::now(), epoch }
+    }
+}
+
+impl Clock for RuntimeClock {
+    fn now(&self) -> DateTime<Utc> {
+        let elapsed = chrono::Duration::from_std(self.start.elapsed()).unwrap_or_default();
+        self.epoch + elapsed
+    }
+}

@@ -9,5 +9,6 @@ pub mod config;
 pub mod connect_timeout;
 pub mod domain;
 pub mod grpc;
+pub mod random;
 pub mod server;
 pub mod store;

@@ -21,10 +21,11 @@ use tracing::Instrument;
 use crate::account::Account;
 use crate::api::v1::router_interface_service_server::RouterInterfaceServiceServer;
 use crate::api::v1::vpc_service_server::VpcServiceServer;
-use crate::clock::SystemClock;
+use crate::clock::{RuntimeClock, SystemClock};
 use crate::config::{Defaults, Runtime, ServiceConfig, Storage};
 use crate::grpc::{RouterInterfaceApi, VpcApi};
 use crate::store::{SqliteStore, Store, StoreError};
+use chrono::DateTime;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -52,8 +53,11 @@ pub fn open_account(config: &ServiceConfig) -> Result<Account, StoreError> {
         Storage::InMemory => Box::new(SqliteStore::in_memory()?),
         Storage::Directory(dir) => Box::new(SqliteStore::open(dir, synced)?),
     };
-    let account = Account::open(&config.account_id, store, Arc::new(SystemClock))?;
-    Ok(if synced { account } else { account.with_inline_calls() })
+    Ok(if synced {
+        Account::open(&config.account_id, store, Arc::new(SystemClock))?
+    } else {
+        Account::open(&config.account_id, store, Arc::new(RuntimeClock::new(DateTime::UNIX_EPOCH)))?.with_inline_calls()
+    })
 }
 
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {

@@ -18,7 +18,7 @@ pub fn new_id(prefix: &str) -> String {
 
 fn random_suffix() -> String {
     const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut n = uuid::Uuid::new_v4().as_u128();
+    let mut n = crate::random::next_u128();
     (0..SUFFIX_LEN)
         .map(|_| {
             let c = ALPHABET[(n % 36) as usize] as char;
