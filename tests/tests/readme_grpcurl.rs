@@ -48,6 +48,8 @@ async fn every_readme_grpcurl_example_works_as_written() {
     assert!(out.status.success(), "the README examples failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
     assert!(stdout.contains("expressconnect.v1.RouterInterfaceService"), "list shows the services:\n{stdout}");
     assert!(stdout.contains("\"SERVING\""), "health answers SERVING:\n{stdout}");
+    assert!(stdout.contains("\"reachable\": true"), "reachable once both sides have routes:\n{stdout}");
+    assert!(stdout.contains("suspended by account 1000000000000002"), "not while B holds it suspended:\n{stdout}");
     assert!(stdout.contains("STATUS_ACTIVATED"), "the peering was Activated:\n{stdout}");
     assert!(stderr.contains("InvalidCidrBlock.Malformed"), "grpcurl shows the error code:\n{stderr}");
 

@@ -5,6 +5,7 @@ mod paging;
 mod peer;
 mod peering;
 mod router_interfaces;
+mod routes;
 mod state;
 mod vpcs;
 
@@ -25,6 +26,7 @@ use crate::store::{Change, ClientTokenRecord, Store, StoreError};
 pub use paging::{Page, PageRequest};
 pub use peer::{PeerAnswer, PeerReports, connect_request};
 pub use router_interfaces::{ModifyAttributes, RouterInterfaceFilter};
+pub use routes::{NewRouteEntry, NextHopType, RouteEntryFilter, RouteRow};
 pub use state::AccountState;
 pub use vpcs::{NewVbr, NewVpc, VpcCreated};
 

@@ -51,6 +51,10 @@ pub(super) fn new_router_interface(
     cmd: &NewRouterInterface,
     pending: &[RouterInterface],
 ) -> DomainResult<RouterInterface> {
+    let router_cidr = match c.router_type {
+        RouterType::VRouter => state.vpc_of_router("router_id", &c.router_id)?.cidr_block.clone(),
+        RouterType::Vbr => String::new(),
+    };
     let router_region = match c.router_type {
         RouterType::VRouter => state.vpc_of_router("router_id", &c.router_id)?.region_id.as_str(),
         RouterType::Vbr => {
@@ -121,6 +125,8 @@ pub(super) fn new_router_interface(
         last_opposite_status: None,
         link: None,
         version: 1,
+        router_cidr,
+        routes_via: Vec::new(),
     })
 }
 
@@ -188,7 +194,7 @@ fn local_opposite(state: &AccountState, end: &RouterInterface) -> Option<RouterI
 }
 
 /// Applies a change of `end` and lets the other end (in this account) follow.
-fn propagate(state: &AccountState, ctx: &Context, mut end: RouterInterface) -> Vec<Change> {
+pub(super) fn propagate(state: &AccountState, ctx: &Context, mut end: RouterInterface) -> Vec<Change> {
     let mut changes = Vec::with_capacity(2);
     if let Some(mut opposite) = local_opposite(state, &end) {
         lifecycle::exchange(&mut end, &mut opposite, ctx.now, |_, _| {});
@@ -303,6 +309,13 @@ impl Account {
     pub fn delete_router_interface(&self, id: &str, client_token: &str) -> DomainResult<()> {
         self.execute("DeleteRouterInterface", client_token, &id, |state, ctx| {
             let ri = state.router_interface("router_interface_id", id)?;
+            let routes: Vec<&str> = state.entries_via(id).map(|e| e.route_entry_id.as_str()).collect();
+            if !routes.is_empty() {
+                return Err(DomainError::precondition(
+                    "DependencyViolation.RouterInterfaceReferedByRouteEntry",
+                    format!("route entries {} point at {id}; delete them first", routes.join(", ")),
+                ));
+            }
             lifecycle::check_delete(ri)?;
             let mut changes = vec![Change::DeleteRouterInterface(id.to_owned())];
             // The other end in this account follows at once; in another account the peer link tells it.

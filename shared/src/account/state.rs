@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::domain::model::{RouterInterface, Vbr, Vpc};
+use crate::domain::model::{RouteEntry, RouterInterface, Vbr, Vpc};
 use crate::domain::{DomainError, DomainResult, ids};
 use crate::store::{Change, ClientTokenRecord, Snapshot};
 
@@ -11,6 +11,7 @@ pub struct AccountState {
     vpcs: BTreeMap<String, Vpc>,
     vbrs: BTreeMap<String, Vbr>,
     router_interfaces: BTreeMap<String, RouterInterface>,
+    route_entries: BTreeMap<String, RouteEntry>,
     client_tokens: HashMap<String, ClientTokenRecord>,
 }
 
@@ -24,6 +25,7 @@ impl AccountState {
                 .into_iter()
                 .map(|ri| (ri.router_interface_id.clone(), ri))
                 .collect(),
+            route_entries: snapshot.route_entries.into_iter().map(|e| (e.route_entry_id.clone(), e)).collect(),
             client_tokens: snapshot.client_tokens,
         }
     }
@@ -49,6 +51,12 @@ impl AccountState {
                 }
                 Change::DeleteRouterInterface(id) => {
                     self.router_interfaces.remove(&id);
+                }
+                Change::PutRouteEntry(e) => {
+                    self.route_entries.insert(e.route_entry_id.clone(), e);
+                }
+                Change::DeleteRouteEntry(id) => {
+                    self.route_entries.remove(&id);
                 }
                 Change::PutClientToken(key, record) => {
                     self.client_tokens.insert(key, record);
@@ -108,6 +116,31 @@ impl AccountState {
                 format!("router interface {id} does not exist in this account"),
             )
         })
+    }
+
+    pub fn route_entries(&self) -> impl Iterator<Item = &RouteEntry> {
+        self.route_entries.values()
+    }
+
+    pub fn route_entry(&self, field: &str, id: &str) -> DomainResult<&RouteEntry> {
+        ids::parse(field, ids::ROUTE_ENTRY, id)?;
+        self.route_entries.get(id).ok_or_else(|| {
+            DomainError::not_found(
+                field,
+                "InvalidRouteEntryId.NotFound",
+                format!("route entry {id} does not exist in this account"),
+            )
+        })
+    }
+
+    /// The custom entries of one route table.
+    pub fn entries_of_table<'a>(&'a self, route_table_id: &'a str) -> impl Iterator<Item = &'a RouteEntry> + 'a {
+        self.route_entries.values().filter(move |e| e.route_table_id == route_table_id)
+    }
+
+    /// The custom entries whose next hop is `interface_id`.
+    pub fn entries_via<'a>(&'a self, interface_id: &'a str) -> impl Iterator<Item = &'a RouteEntry> + 'a {
+        self.route_entries.values().filter(move |e| e.next_hop_id == interface_id)
     }
 
     pub fn interfaces_on_router<'a>(&'a self, router_id: &'a str) -> impl Iterator<Item = &'a RouterInterface> + 'a {

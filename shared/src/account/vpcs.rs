@@ -30,8 +30,17 @@ pub struct NewVbr {
     pub description: String,
 }
 
-/// Refuses to delete a router that router interfaces are attached to, naming them.
+/// Refuses to delete a router whose route table has custom entries, or that router interfaces are
+/// attached to, naming them.
 fn check_router_unused(state: &super::AccountState, router_id: &str, what: &str) -> DomainResult<()> {
+    let table = format!("{}-{}", ids::ROUTE_TABLE, ids::suffix(router_id));
+    let entries: Vec<_> = state.entries_of_table(&table).map(|e| e.route_entry_id.as_str()).collect();
+    if !entries.is_empty() {
+        return Err(DomainError::precondition(
+            "DependencyViolation.RouteEntry",
+            format!("{what} still has custom route entries in {table}: {}; delete them first", entries.join(", ")),
+        ));
+    }
     let attached: Vec<_> = state.interfaces_on_router(router_id).map(|ri| ri.router_interface_id.as_str()).collect();
     if attached.is_empty() {
         Ok(())

@@ -7,6 +7,7 @@ pub const VROUTER: &str = "vrt";
 pub const ROUTE_TABLE: &str = "vtb";
 pub const VBR: &str = "vbr";
 pub const ROUTER_INTERFACE: &str = "ri";
+pub const ROUTE_ENTRY: &str = "rte";
 
 const SUFFIX_LEN: usize = 22;
 const MAX_SUFFIX_LEN: usize = 64;

@@ -426,6 +426,8 @@ mod tests {
             last_opposite_status: None,
             link: None,
             version: 1,
+            router_cidr: String::new(),
+            routes_via: Vec::new(),
         }
     }
 

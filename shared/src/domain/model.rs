@@ -26,6 +26,19 @@ pub struct Vbr {
     pub creation_time: DateTime<Utc>,
 }
 
+/// A custom entry of a route table: traffic to `destination_cidr_block` goes to a router interface of the
+/// table's router. (A VPC's system entry, its own CIDR block, is derived from the VPC, not stored.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteEntry {
+    pub route_entry_id: String,
+    pub route_table_id: String,
+    pub destination_cidr_block: String,
+    /// A router interface (`ri-…`).
+    pub next_hop_id: String,
+    pub name: String,
+    pub creation_time: DateTime<Utc>,
+}
+
 /// The seed's statuses (console names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Status {
@@ -125,6 +138,13 @@ pub struct EndReport {
     pub echoed_intent_version: u64,
     /// The end the sender is connected to; empty while it is not.
     pub partner_interface_id: String,
+    /// The sender's router's own CIDR block (a VPC's); empty for a VBR.
+    #[serde(default)]
+    pub router_cidr: String,
+    /// Destinations the sender's route table sends through the sender's end: what the other side needs to
+    /// know whether its traffic has a way back.
+    #[serde(default)]
+    pub routes_via: Vec<String>,
     /// The sender's end is gone.
     pub deleted: bool,
 }
@@ -173,6 +193,12 @@ pub struct RouterInterface {
     pub last_opposite_status: Option<Status>,
     pub link: Option<Link>,
     pub version: u64,
+    /// This end's router's own CIDR block (a VPC's); empty for a VBR.
+    #[serde(default)]
+    pub router_cidr: String,
+    /// Destinations of the route entries that point at this end, sorted.
+    #[serde(default)]
+    pub routes_via: Vec<String>,
 }
 
 impl RouterInterface {
@@ -199,6 +225,8 @@ impl RouterInterface {
             seen_intent_version: link.map_or(0, |l| l.opposite.intent_version),
             echoed_intent_version: link.map_or(0, |l| l.opposite.seen_intent_version),
             partner_interface_id: link.map(|l| l.opposite.interface_id.clone()).unwrap_or_default(),
+            router_cidr: self.router_cidr.clone(),
+            routes_via: self.routes_via.clone(),
             deleted: false,
         }
     }

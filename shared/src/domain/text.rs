@@ -70,6 +70,11 @@ pub struct Cidr {
 }
 
 impl Cidr {
+    /// Whether every address of `other` is in this block.
+    pub fn covers(&self, other: &Cidr) -> bool {
+        self.prefix_len <= other.prefix_len && self.contains(other.network)
+    }
+
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
         let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix_len)).unwrap_or(0);
         u32::from(ip) & mask == u32::from(self.network)
@@ -78,20 +83,32 @@ impl Cidr {
 
 /// Parses a VPC CIDR block: prefix length 8 to 28, no host bits set.
 pub fn vpc_cidr(field: &str, value: &str) -> DomainResult<Cidr> {
+    cidr(field, value, 8..=28, "InvalidCidrBlock.Malformed")
+}
+
+/// Parses a route's destination: prefix length 0 to 32, no host bits set.
+pub fn route_cidr(field: &str, value: &str) -> DomainResult<Cidr> {
+    cidr(field, value, 0..=32, "InvalidDestinationCidrBlock.Malformed")
+}
+
+/// A stored, already valid CIDR block (`None` if it is not one).
+pub fn stored_cidr(value: &str) -> Option<Cidr> {
+    route_cidr("", value).ok()
+}
+
+fn cidr(field: &str, value: &str, lengths: std::ops::RangeInclusive<u8>, reason: &str) -> DomainResult<Cidr> {
     if value.is_empty() {
         return Err(DomainError::missing(field));
     }
-    let invalid =
-        |why: String| DomainError::invalid(field, "InvalidCidrBlock.Malformed", format!("{field} {value:?} {why}"));
+    let invalid = |why: String| DomainError::invalid(field, reason, format!("{field} {value:?} {why}"));
+
     let (addr, len) = value.split_once('/').ok_or_else(|| invalid("is not a CIDR block like 172.16.0.0/12".into()))?;
     let network: Ipv4Addr = addr.parse().map_err(|_| invalid(format!("has an invalid address {addr:?}")))?;
-    let prefix_len: u8 = len
-        .parse()
-        .ok()
-        .filter(|n| (8..=28).contains(n))
-        .ok_or_else(|| invalid("must have a prefix length between 8 and 28".into()))?;
+    let prefix_len: u8 = len.parse().ok().filter(|n| lengths.contains(n)).ok_or_else(|| {
+        invalid(format!("must have a prefix length between {} and {}", lengths.start(), lengths.end()))
+    })?;
     let cidr = Cidr { network, prefix_len };
-    let mask = u32::MAX << (32 - u32::from(prefix_len));
+    let mask = u32::MAX.checked_shl(32 - u32::from(prefix_len)).unwrap_or(0);
     if u32::from(network) & !mask != 0 {
         let fixed = Ipv4Addr::from(u32::from(network) & mask);
         return Err(invalid(format!("has host bits set; did you mean {fixed}/{prefix_len}?")));

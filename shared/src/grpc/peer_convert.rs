@@ -26,6 +26,8 @@ pub fn report_to_pb(r: &EndReport) -> peer::EndReport {
         echoed_intent_version: r.echoed_intent_version,
         deleted: r.deleted,
         partner_interface_id: r.partner_interface_id.clone(),
+        router_cidr: r.router_cidr.clone(),
+        routes_via: r.routes_via.clone(),
     }
 }
 
@@ -54,6 +56,8 @@ pub fn report_from_pb(r: peer::EndReport) -> DomainResult<EndReport> {
         seen_intent_version: r.seen_intent_version,
         echoed_intent_version: r.echoed_intent_version,
         partner_interface_id: r.partner_interface_id,
+        router_cidr: r.router_cidr,
+        routes_via: r.routes_via,
         deleted: r.deleted,
     })
 }

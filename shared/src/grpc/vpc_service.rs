@@ -3,8 +3,8 @@
 use tonic::{Request, Response, Status};
 
 use super::blocking;
-use super::convert::{int32, vbr_to_pb, vpc_to_pb};
-use crate::account::{Account, NewVbr, NewVpc, PageRequest};
+use super::convert::{decode, int32, time, vbr_to_pb, vpc_to_pb};
+use crate::account::{Account, NewRouteEntry, NewVbr, NewVpc, NextHopType, PageRequest, RouteEntryFilter, RouteRow};
 use crate::api::v1::{self as pb, vpc_service_server::VpcService};
 
 #[derive(Debug, Clone)]
@@ -102,5 +102,105 @@ impl VpcService for VpcApi {
         let r = request.into_inner();
         blocking(&self.account, move |a| a.delete_vbr(&r.vbr_id, &r.client_token)).await?;
         Ok(Response::new(pb::DeleteVirtualBorderRouterResponse {}))
+    }
+
+    async fn create_route_entry(
+        &self,
+        request: Request<pb::CreateRouteEntryRequest>,
+    ) -> Result<Response<pb::CreateRouteEntryResponse>, Status> {
+        let r = request.into_inner();
+        let token = r.client_token.clone();
+        let route_entry_id = blocking(&self.account, move |a| {
+            let cmd = NewRouteEntry {
+                next_hop_type: decode("next_hop_type", r.next_hop_type, next_hop_type)?,
+                route_table_id: r.route_table_id,
+                destination_cidr_block: r.destination_cidr_block,
+                next_hop_id: r.next_hop_id,
+                name: r.route_entry_name,
+            };
+            a.create_route_entry(cmd, &token)
+        })
+        .await?;
+        Ok(Response::new(pb::CreateRouteEntryResponse { route_entry_id }))
+    }
+
+    async fn delete_route_entry(
+        &self,
+        request: Request<pb::DeleteRouteEntryRequest>,
+    ) -> Result<Response<pb::DeleteRouteEntryResponse>, Status> {
+        let r = request.into_inner();
+        blocking(&self.account, move |a| {
+            a.delete_route_entry(&r.route_entry_id, &r.route_table_id, &r.destination_cidr_block, &r.client_token)
+        })
+        .await?;
+        Ok(Response::new(pb::DeleteRouteEntryResponse {}))
+    }
+
+    async fn describe_route_entry_list(
+        &self,
+        request: Request<pb::DescribeRouteEntryListRequest>,
+    ) -> Result<Response<pb::DescribeRouteEntryListResponse>, Status> {
+        let r = request.into_inner();
+        let page = blocking(&self.account, move |a| {
+            let system = decode("route_entry_type", r.route_entry_type, |t: pb::RouteEntryType| match t {
+                pb::RouteEntryType::Unspecified => None,
+                pb::RouteEntryType::System => Some(true),
+                pb::RouteEntryType::Custom => Some(false),
+            })?;
+            let filter = RouteEntryFilter {
+                route_table_id: r.route_table_id,
+                system,
+                destination_cidr_block: r.destination_cidr_block,
+                next_hop_id: r.next_hop_id,
+            };
+            a.describe_route_entries(&filter, PageRequest::new(r.page_number, r.page_size)?)
+        })
+        .await?;
+        Ok(Response::new(pb::DescribeRouteEntryListResponse {
+            route_entries: page.items.into_iter().map(route_row_to_pb).collect(),
+            total_count: int32(page.total_count),
+            page_number: int32(page.number),
+            page_size: int32(page.size),
+        }))
+    }
+
+    async fn check_reachability(
+        &self,
+        request: Request<pb::CheckReachabilityRequest>,
+    ) -> Result<Response<pb::CheckReachabilityResponse>, Status> {
+        let r = request.into_inner();
+        let answer = blocking(&self.account, move |a| a.check_reachability(&r.source_id, &r.destination_ip)).await?;
+        Ok(Response::new(pb::CheckReachabilityResponse {
+            reachable: answer.reachable,
+            hops: answer.hops,
+            failed_hop: answer.failed_hop,
+            reason: answer.reason,
+        }))
+    }
+}
+
+fn next_hop_type(t: pb::NextHopType) -> Option<NextHopType> {
+    match t {
+        pb::NextHopType::Unspecified => None,
+        pb::NextHopType::RouterInterface => Some(NextHopType::RouterInterface),
+        pb::NextHopType::Local => Some(NextHopType::Local),
+    }
+}
+
+fn route_row_to_pb(row: RouteRow) -> pb::RouteEntry {
+    let (kind, hop) = if row.system {
+        (pb::RouteEntryType::System, pb::NextHopType::Local)
+    } else {
+        (pb::RouteEntryType::Custom, pb::NextHopType::RouterInterface)
+    };
+    pb::RouteEntry {
+        route_entry_id: row.entry.route_entry_id,
+        route_table_id: row.entry.route_table_id,
+        destination_cidr_block: row.entry.destination_cidr_block,
+        r#type: kind.into(),
+        next_hop_type: hop.into(),
+        next_hop_id: row.entry.next_hop_id,
+        route_entry_name: row.entry.name,
+        creation_time: time(row.entry.creation_time),
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::model::{RouterInterface, Vbr, Vpc};
+use crate::domain::model::{RouteEntry, RouterInterface, Vbr, Vpc};
 
 pub use sqlite::SqliteStore;
 
@@ -28,6 +28,8 @@ pub enum Change {
     DeleteVbr(String),
     PutRouterInterface(Box<RouterInterface>),
     DeleteRouterInterface(String),
+    PutRouteEntry(RouteEntry),
+    DeleteRouteEntry(String),
     PutClientToken(String, ClientTokenRecord),
 }
 
@@ -37,6 +39,7 @@ pub struct Snapshot {
     pub vpcs: Vec<Vpc>,
     pub vbrs: Vec<Vbr>,
     pub router_interfaces: Vec<RouterInterface>,
+    pub route_entries: Vec<RouteEntry>,
     pub client_tokens: HashMap<String, ClientTokenRecord>,
 }
 

@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 use super::{Change, Snapshot, Store, StoreError};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("../../migrations/0001_init.sql"), include_str!("../../migrations/0002_route_entries.sql")];
 
 pub const DATABASE_FILE: &str = "account.sqlite3";
 
@@ -102,6 +103,7 @@ impl Store for SqliteStore {
             vpcs: values(load_table(conn, "vpcs")?),
             vbrs: values(load_table(conn, "vbrs")?),
             router_interfaces: values(load_table(conn, "router_interfaces")?),
+            route_entries: values(load_table(conn, "route_entries")?),
             client_tokens: load_table(conn, "client_tokens")?.into_iter().collect(),
         })
     }
@@ -119,6 +121,8 @@ impl Store for SqliteStore {
                 Change::DeleteVbr(id) => delete(&tx, "vbrs", id)?,
                 Change::PutRouterInterface(ri) => put(&tx, "router_interfaces", &ri.router_interface_id, ri)?,
                 Change::DeleteRouterInterface(id) => delete(&tx, "router_interfaces", id)?,
+                Change::PutRouteEntry(e) => put(&tx, "route_entries", &e.route_entry_id, e)?,
+                Change::DeleteRouteEntry(id) => delete(&tx, "route_entries", id)?,
                 Change::PutClientToken(key, record) => put(&tx, "client_tokens", key, record)?,
             }
         }
