@@ -77,14 +77,14 @@ pub fn check_quiescent(snapshot: &Snapshot, model: &Model) -> Vec<String> {
         if ri.suspended_by.iter().any(|by| *by != ri.owner_id && *by != p.owner_id) {
             violations.push(format!("ownership: {id} is suspended by a stranger: {:?}", ri.suspended_by));
         }
-        if let Some(Own { suspended }) = model.ends.get(id).and_then(|e| e.own) {
-            if ri.suspended_by.contains(&ri.owner_id) != suspended {
-                violations.push(format!(
-                    "durability: the owner of {id} {} it (acknowledged), but suspended_by is {:?}",
-                    if suspended { "suspended" } else { "activated" },
-                    ri.suspended_by
-                ));
-            }
+        if let Some(Own { suspended }) = model.ends.get(id).and_then(|e| e.own)
+            && ri.suspended_by.contains(&ri.owner_id) != suspended
+        {
+            violations.push(format!(
+                "durability: the owner of {id} {} it (acknowledged), but suspended_by is {:?}",
+                if suspended { "suspended" } else { "activated" },
+                ri.suspended_by
+            ));
         }
     }
     violations

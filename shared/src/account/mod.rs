@@ -168,18 +168,18 @@ impl Account {
         let mut inner = self.lock();
         let token_key = (!client_token.is_empty()).then(|| format!("{operation}/{client_token}"));
         let fingerprint = fingerprint(request);
-        if let Some(key) = &token_key {
-            if let Some(record) = inner.state.client_token(key) {
-                if record.fingerprint != fingerprint {
-                    return Err(DomainError::invalid(
-                        "client_token",
-                        "IdempotentParameterMismatch",
-                        format!("client_token {client_token:?} was already used for a different {operation} request"),
-                    ));
-                }
-                return serde_json::from_value(record.outcome.clone())
-                    .map_err(|e| DomainError::internal(format!("stored answer for {key} is unreadable: {e}")));
+        if let Some(key) = &token_key
+            && let Some(record) = inner.state.client_token(key)
+        {
+            if record.fingerprint != fingerprint {
+                return Err(DomainError::invalid(
+                    "client_token",
+                    "IdempotentParameterMismatch",
+                    format!("client_token {client_token:?} was already used for a different {operation} request"),
+                ));
             }
+            return serde_json::from_value(record.outcome.clone())
+                .map_err(|e| DomainError::internal(format!("stored answer for {key} is unreadable: {e}")));
         }
         let (mut changes, outcome) = op(&inner.state, &ctx)?;
         if let Some(key) = token_key {

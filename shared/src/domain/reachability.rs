@@ -105,16 +105,16 @@ pub fn check<'a>(
         end.router_interface_id, opposite.interface_id, opposite.owner_id
     ));
     let opposite_table = format!("vtb-{}", super::ids::suffix(&opposite.router_id));
-    if let Some(peer_cidr) = text::stored_cidr(&opposite.router_cidr) {
-        if !peer_cidr.contains(destination) {
-            return answer.fail(
-                opposite.router_id.clone(),
-                format!(
-                    "{destination} is not in {} ({}); the peer VPC does not hold it",
-                    opposite.router_id, opposite.router_cidr
-                ),
-            );
-        }
+    if let Some(peer_cidr) = text::stored_cidr(&opposite.router_cidr)
+        && !peer_cidr.contains(destination)
+    {
+        return answer.fail(
+            opposite.router_id.clone(),
+            format!(
+                "{destination} is not in {} ({}); the peer VPC does not hold it",
+                opposite.router_id, opposite.router_cidr
+            ),
+        );
     }
     let back = opposite.routes_via.iter().filter_map(|d| text::stored_cidr(d).map(|c| (d, c))).find(|(_, c)| {
         match source.cidr {
