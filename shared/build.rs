@@ -4,8 +4,13 @@ use std::{env, path::PathBuf};
 
 const PROTO_ROOT: &str = "../proto";
 /// The API; code is generated for these.
-const PROTOS: &[&str] =
-    &["expressconnect/v1/vpc.proto", "expressconnect/v1/router_interface.proto", "expressconnect/peer/v1/peer.proto"];
+const PROTOS: &[&str] = &[
+    "expressconnect/v1/vpc.proto",
+    "expressconnect/v1/router_interface.proto",
+    "expressconnect/v1/billing.proto",
+    "expressconnect/v1/simulation.proto",
+    "expressconnect/peer/v1/peer.proto",
+];
 /// Served by reflection only, so grpcurl can decode the error details.
 const REFLECTION_ONLY: &[&str] = &["google/rpc/error_details.proto"];
 

@@ -2,11 +2,14 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{ArgMatches, Args, Command, FromArgMatches};
 
+use crate::account::{BillingSettings, DEFAULT_INITIAL_BALANCE};
 use crate::domain::ids;
+use crate::domain::prices::{Money, PriceTable};
 
 #[derive(Debug, Clone, Args)]
 pub struct ServiceArgs {
@@ -36,6 +39,13 @@ pub struct ServiceArgs {
     /// statuses can be watched in demos and tests.
     #[arg(long, env = "PEERING_TRANSITION_DELAY_MS", default_value_t = 0)]
     pub transition_delay_ms: u64,
+    /// The balance a new account starts with (an existing account keeps its own), in the price table's
+    /// currency.
+    #[arg(long, env = "PEERING_INITIAL_BALANCE", default_value = DEFAULT_INITIAL_BALANCE)]
+    pub initial_balance: String,
+    /// A price table (JSON, like shared/data/prices.json) instead of the built-in simulated prices.
+    #[arg(long, env = "PEERING_PRICE_TABLE")]
+    pub price_table: Option<PathBuf>,
 }
 
 /// The defaults that make one binary a given account out of the box.
@@ -81,6 +91,7 @@ pub struct ServiceConfig {
     pub connect_timeout: Duration,
     pub transition_delay: Duration,
     pub runtime: Runtime,
+    pub billing: BillingSettings,
 }
 
 /// Where the service runs.
@@ -107,6 +118,7 @@ impl ServiceConfig {
             connect_timeout: Duration::from_millis(30_000),
             transition_delay: Duration::ZERO,
             runtime: Runtime::Process,
+            billing: BillingSettings::default(),
         }
     }
 }
@@ -130,6 +142,18 @@ impl ServiceArgs {
         if self.account_name.trim().is_empty() {
             return Err("--account-name must not be empty".to_owned());
         }
+        let initial_balance = Money::parse("--initial-balance", &self.initial_balance).map_err(|e| e.message)?;
+        if initial_balance.is_negative() {
+            return Err("--initial-balance must not be negative".to_owned());
+        }
+        let prices = match &self.price_table {
+            None => PriceTable::built_in(),
+            Some(path) => {
+                let json =
+                    std::fs::read_to_string(path).map_err(|e| format!("--price-table {}: {e}", path.display()))?;
+                PriceTable::parse(&json).map_err(|e| format!("--price-table {}: {e}", path.display()))?
+            }
+        };
         Ok(ServiceConfig {
             service,
             listen: self.listen,
@@ -140,6 +164,7 @@ impl ServiceArgs {
             connect_timeout: Duration::from_millis(self.connect_timeout_ms),
             transition_delay: Duration::from_millis(self.transition_delay_ms),
             runtime: Runtime::Process,
+            billing: BillingSettings { prices: Arc::new(prices), initial_balance },
         })
     }
 }
@@ -210,5 +235,14 @@ mod tests {
         assert!(parse_from(&["--account-id", "12"]).unwrap_err().contains("16 digits"));
         assert!(parse_from(&["--listen", "nowhere"]).is_err());
         assert_eq!(parse_from(&["--in-memory"]).unwrap().storage, Storage::InMemory);
+    }
+
+    #[test]
+    fn billing_flags() {
+        assert_eq!(parse_from(&[]).unwrap().billing.initial_balance, Money(10_000_000_000));
+        assert_eq!(parse_from(&["--initial-balance", "12.5"]).unwrap().billing.initial_balance, Money(1250));
+        assert!(parse_from(&["--initial-balance=-1"]).unwrap_err().contains("negative"));
+        assert!(parse_from(&["--initial-balance", "lots"]).unwrap_err().contains("--initial-balance"));
+        assert!(parse_from(&["--price-table", "/nonexistent/prices.json"]).unwrap_err().contains("--price-table"));
     }
 }

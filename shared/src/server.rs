@@ -19,11 +19,13 @@ use tonic_health::ServingStatus;
 use tracing::Instrument;
 
 use crate::account::Account;
+use crate::api::v1::billing_service_server::BillingServiceServer;
 use crate::api::v1::router_interface_service_server::RouterInterfaceServiceServer;
+use crate::api::v1::simulation_service_server::SimulationServiceServer;
 use crate::api::v1::vpc_service_server::VpcServiceServer;
 use crate::clock::{RuntimeClock, SystemClock};
 use crate::config::{Defaults, Runtime, ServiceConfig, Storage};
-use crate::grpc::{RouterInterfaceApi, VpcApi};
+use crate::grpc::{BillingApi, RouterInterfaceApi, SimulationApi, VpcApi};
 use crate::store::{SqliteStore, Store, StoreError};
 use chrono::DateTime;
 
@@ -54,9 +56,15 @@ pub fn open_account(config: &ServiceConfig) -> Result<Account, StoreError> {
         Storage::Directory(dir) => Box::new(SqliteStore::open(dir, synced)?),
     };
     Ok(if synced {
-        Account::open(&config.account_id, store, Arc::new(SystemClock))?
+        Account::open(&config.account_id, store, Arc::new(SystemClock), config.billing.clone())?
     } else {
-        Account::open(&config.account_id, store, Arc::new(RuntimeClock::new(DateTime::UNIX_EPOCH)))?.with_inline_calls()
+        Account::open(
+            &config.account_id,
+            store,
+            Arc::new(RuntimeClock::new(DateTime::UNIX_EPOCH)),
+            config.billing.clone(),
+        )?
+        .with_inline_calls()
     })
 }
 
@@ -126,10 +134,13 @@ where
     let account = open_account(config)?.with_peers(role.peers());
     let mut tasks = role.start(&account, config);
     tasks.push(crate::connect_timeout::spawn(account.clone(), config.connect_timeout));
+    tasks.push(crate::billing_clock::spawn(account.clone()));
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<VpcServiceServer<VpcApi>>().await;
     health.set_serving::<RouterInterfaceServiceServer<RouterInterfaceApi>>().await;
+    health.set_serving::<BillingServiceServer<BillingApi>>().await;
+    health.set_serving::<SimulationServiceServer<SimulationApi>>().await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(crate::api::FILE_DESCRIPTOR_SET)
@@ -149,6 +160,8 @@ where
             health.set_service_status("", ServingStatus::NotServing).await;
             health.set_not_serving::<VpcServiceServer<VpcApi>>().await;
             health.set_not_serving::<RouterInterfaceServiceServer<RouterInterfaceApi>>().await;
+            health.set_not_serving::<BillingServiceServer<BillingApi>>().await;
+            health.set_not_serving::<SimulationServiceServer<SimulationApi>>().await;
         }
     };
     tracing::info!(account_name = %config.account_name, listen = %config.listen, "serving");
@@ -160,6 +173,8 @@ where
         .add_service(reflection_v1alpha)
         .add_service(VpcServiceServer::new(VpcApi::new(account.clone())))
         .add_service(RouterInterfaceServiceServer::new(RouterInterfaceApi::new(account.clone(), config.settle_wait)))
+        .add_service(BillingServiceServer::new(BillingApi::new(account.clone())))
+        .add_service(SimulationServiceServer::new(SimulationApi::new(account.clone())))
         .serve_with_incoming_shutdown(incoming, drain);
     // A client's stream that never ends (a health Watch, say) must not keep the service from stopping:
     // past the grace period the remaining connections are dropped.

@@ -9,7 +9,9 @@ use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use shared::api::v1::billing_service_client::BillingServiceClient;
 use shared::api::v1::router_interface_service_client::RouterInterfaceServiceClient;
+use shared::api::v1::simulation_service_client::SimulationServiceClient;
 use shared::api::v1::vpc_service_client::VpcServiceClient;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -162,6 +164,14 @@ impl Service {
 
     pub async fn router_interfaces(&self) -> RouterInterfaceServiceClient<Channel> {
         RouterInterfaceServiceClient::new(self.channel().await)
+    }
+
+    pub async fn billing(&self) -> BillingServiceClient<Channel> {
+        BillingServiceClient::new(self.channel().await)
+    }
+
+    pub async fn simulation(&self) -> SimulationServiceClient<Channel> {
+        SimulationServiceClient::new(self.channel().await)
     }
 
     /// Graceful stop: SIGTERM, then wait for the process to exit.

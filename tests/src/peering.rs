@@ -12,6 +12,8 @@ pub struct Flags {
     /// 0 means the binary's default.
     pub settle_wait_ms: u64,
     pub connect_timeout_ms: u64,
+    /// The balance a new account starts with; `None` means the binary's default.
+    pub initial_balance: Option<&'static str>,
 }
 
 impl Flags {
@@ -22,6 +24,9 @@ impl Flags {
         }
         if self.connect_timeout_ms > 0 {
             args.extend(["--connect-timeout-ms".to_owned(), self.connect_timeout_ms.to_string()]);
+        }
+        if let Some(balance) = self.initial_balance {
+            args.extend(["--initial-balance".to_owned(), balance.to_owned()]);
         }
         args
     }
@@ -58,24 +63,61 @@ pub struct Ends {
     pub acceptor: String,
 }
 
+/// What the initiator's owner picks in the console form: where each VPC is, the bandwidth, and how the
+/// initiator end is paid for.
+#[derive(Debug, Clone)]
+pub struct Terms {
+    pub a_region: &'static str,
+    pub b_region: &'static str,
+    pub bandwidth: &'static str,
+    pub charge_type: pb::InstanceChargeType,
+    pub pricing_cycle: pb::PricingCycle,
+    pub period: i32,
+    pub auto_renew: bool,
+}
+
+impl Default for Terms {
+    /// Pay-as-you-go Large.1 from cn-hangzhou to cn-shanghai.
+    fn default() -> Self {
+        Self {
+            a_region: "cn-hangzhou",
+            b_region: "cn-shanghai",
+            bandwidth: "Large.1",
+            charge_type: pb::InstanceChargeType::Unspecified,
+            pricing_cycle: pb::PricingCycle::Unspecified,
+            period: 0,
+            auto_renew: false,
+        }
+    }
+}
+
 /// Makes, as the console does across accounts, an initiator end in `a` (account A) and an acceptor end in
 /// `b` (account `b_account`) that name each other, not yet connected. Each call uses new VPCs.
 pub async fn prepare_connection(a: &Service, b: &Service, b_account: &str) -> Ends {
+    prepare_connection_with(a, b, b_account, &Terms::default()).await
+}
+
+/// [`prepare_connection`] on the given terms.
+pub async fn prepare_connection_with(a: &Service, b: &Service, b_account: &str, terms: &Terms) -> Ends {
     let (mut vpcs_a, mut ris_a) = (a.vpcs().await, a.router_interfaces().await);
     let (mut vpcs_b, mut ris_b) = (b.vpcs().await, b.router_interfaces().await);
-    let (vpc_a, _) = create_vpc(&mut vpcs_a, "cn-hangzhou", "172.16.0.0/12").await;
-    let (vpc_b, _) = create_vpc(&mut vpcs_b, "cn-shanghai", "10.0.0.0/8").await;
+    let (vpc_a, _) = create_vpc(&mut vpcs_a, terms.a_region, "172.16.0.0/12").await;
+    let (vpc_b, _) = create_vpc(&mut vpcs_b, terms.b_region, "10.0.0.0/8").await;
     let initiator = ris_a
         .create_peering_connection(pb::CreatePeeringConnectionRequest {
             account_type: pb::AccountType::Different as i32,
             connection_type: pb::ConnectionType::VpcToVpc as i32,
             routers_to_create: pb::RoutersToCreate::InitiatorOnly as i32,
-            local_region_id: "cn-hangzhou".into(),
+            local_region_id: terms.a_region.into(),
             local_router_id: vpc_a.clone(),
-            peer_region_id: "cn-shanghai".into(),
+            peer_region_id: terms.b_region.into(),
             peer_router_id: vpc_b.clone(),
             peer_account_id: b_account.into(),
-            bandwidth: "Large.1".into(),
+            bandwidth: terms.bandwidth.into(),
+            instance_charge_type: terms.charge_type as i32,
+            pricing_cycle: terms.pricing_cycle as i32,
+            period: terms.period,
+            auto_renew: terms.auto_renew,
             ..Default::default()
         })
         .await
@@ -87,9 +129,9 @@ pub async fn prepare_connection(a: &Service, b: &Service, b_account: &str) -> En
             account_type: pb::AccountType::Different as i32,
             connection_type: pb::ConnectionType::VpcToVpc as i32,
             routers_to_create: pb::RoutersToCreate::AcceptorOnly as i32,
-            local_region_id: "cn-shanghai".into(),
+            local_region_id: terms.b_region.into(),
             local_router_id: vpc_b,
-            peer_region_id: "cn-hangzhou".into(),
+            peer_region_id: terms.a_region.into(),
             peer_router_id: vpc_a,
             peer_account_id: ACCOUNT_A.into(),
             peer_interface_id: initiator.clone(),

@@ -66,7 +66,7 @@ async fn connected(a: &Service, b: &Service, b_account: &str) -> Ends {
 #[tokio::test]
 async fn connect_while_the_acceptor_is_down_times_out_to_idle() {
     let (a_dir, b_dir) = (TempDir::new(), TempDir::new());
-    let flags = Flags { transition_delay_ms: 0, settle_wait_ms: 300, connect_timeout_ms: 1500 };
+    let flags = Flags { transition_delay_ms: 0, settle_wait_ms: 300, connect_timeout_ms: 1500, ..Flags::default() };
     let (a, b) = start_pair(&flags, Some(a_dir.path()), Some(b_dir.path())).await;
     // A second connection, up before the outage: it shows when the link is back.
     let probe = connected(&a, &b, ACCOUNT_B).await;
@@ -109,7 +109,7 @@ async fn connect_while_the_acceptor_is_down_times_out_to_idle() {
 #[tokio::test]
 async fn suspend_on_the_acceptor_while_the_initiator_is_down_converges() {
     let (a_dir, b_dir) = (TempDir::new(), TempDir::new());
-    let flags = Flags { transition_delay_ms: 0, settle_wait_ms: 300, connect_timeout_ms: 0 };
+    let flags = Flags { transition_delay_ms: 0, settle_wait_ms: 300, connect_timeout_ms: 0, ..Flags::default() };
     let (a, b) = start_pair(&flags, Some(a_dir.path()), Some(b_dir.path())).await;
     let ends = connected(&a, &b, ACCOUNT_B).await;
     let a = a.kill().await;
@@ -224,7 +224,7 @@ async fn assert_outcome(step: Step, a: &Service, b: &Service, ends: &Ends, conte
 async fn kill_at_each_step(victim: Victim) {
     let (a_dir, b_dir) = (TempDir::new(), TempDir::new());
     // The calls answer at once, while the peer messages (each 150 ms late) are still in flight.
-    let flags = Flags { transition_delay_ms: 150, settle_wait_ms: 1, connect_timeout_ms: 0 };
+    let flags = Flags { transition_delay_ms: 150, settle_wait_ms: 1, connect_timeout_ms: 0, ..Flags::default() };
     let (mut a, mut b) = start_pair(&flags, Some(a_dir.path()), Some(b_dir.path())).await;
     let mut done: Vec<(Step, Ends)> = Vec::new();
     for (index, step) in STEPS.into_iter().enumerate() {

@@ -346,7 +346,7 @@ async fn acknowledged_calls_survive_kill_9_of_either_service_under_load() {
     println!("KILL_SEED={seed}");
     let started = Instant::now();
     let (a_dir, b_dir) = (TempDir::new(), TempDir::new());
-    let flags = Flags { transition_delay_ms: 0, settle_wait_ms: 200, connect_timeout_ms: 3000 };
+    let flags = Flags { transition_delay_ms: 0, settle_wait_ms: 200, connect_timeout_ms: 3000, ..Flags::default() };
     let (a, b) = start_pair(&flags, Some(a_dir.path()), Some(b_dir.path())).await;
     let addrs = Addrs { a: a.addr, b: b.addr };
 

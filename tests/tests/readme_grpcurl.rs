@@ -77,7 +77,9 @@ async fn every_readme_grpcurl_example_works_as_written() {
     let acceptor = &ris_b.router_interfaces[0];
     assert_eq!((acceptor.role(), acceptor.spec.as_str()), (pb::Role::AcceptingSide, "Negative"));
     assert!(agree(initiator, acceptor), "both views agree:\n{initiator:?}\n{acceptor:?}");
-    assert_eq!((initiator.status(), acceptor.opposite_bandwidth), (pb::Status::Activated, 2000));
+    assert_eq!((initiator.status(), acceptor.opposite_bandwidth), (pb::Status::Activated, 5000));
+    assert!(stdout.contains("ORDER_TYPE_USAGE"), "two hours of pay-as-you-go were charged:\n{stdout}");
+    assert!(stdout.contains("\"oppositeInterfaceSpec\": \"Large.5\""), "B sees the upgrade:\n{stdout}");
     assert!(
         stderr.contains("IncorrectStatus") && stderr.contains("1000000000000002"),
         "A cannot lift B's suspension:\n{stderr}"

@@ -1,6 +1,7 @@
 //! One account's control plane: holds the account's state in memory, applies each call as a pure
 //! operation on it, commits the operation's changes durably, and only then makes them visible.
 
+mod billing;
 mod paging;
 mod peer;
 mod peering;
@@ -19,10 +20,16 @@ use serde::de::DeserializeOwned;
 use tokio::sync::broadcast;
 
 use crate::clock::Clock;
+use crate::domain::billing::AccountBilling;
 use crate::domain::model::RouterInterface;
+use crate::domain::prices::PriceTable;
 use crate::domain::{DomainError, text};
 use crate::store::{Change, ClientTokenRecord, Store, StoreError};
 
+pub use billing::{
+    Advanced, Balance, BillingSettings, ClockReading, DEFAULT_INITIAL_BALANCE, MAX_ADVANCE, OrderFilter, Renewal,
+    Renewed, SpecChanged,
+};
 pub use paging::{Page, PageRequest};
 pub use peer::{PeerAnswer, PeerReports, connect_request};
 pub use router_interfaces::{ModifyAttributes, RouterInterfaceFilter};
@@ -67,6 +74,7 @@ const EVENT_BACKLOG: usize = 4096;
 pub struct Account {
     account_id: Arc<str>,
     clock: Arc<dyn Clock>,
+    prices: Arc<PriceTable>,
     inner: Arc<Mutex<Inner>>,
     events: broadcast::Sender<Event>,
     /// Accounts this service has a peer link to.
@@ -89,12 +97,24 @@ impl std::fmt::Debug for Account {
 }
 
 impl Account {
-    /// Loads everything the store holds.
-    pub fn open(account_id: &str, mut store: Box<dyn Store>, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
-        let state = AccountState::from_snapshot(store.load()?);
+    /// Loads everything the store holds; a new account starts with the settings' balance.
+    pub fn open(
+        account_id: &str,
+        mut store: Box<dyn Store>,
+        clock: Arc<dyn Clock>,
+        billing: BillingSettings,
+    ) -> Result<Self, StoreError> {
+        let mut snapshot = store.load()?;
+        if snapshot.billing.is_none() {
+            let initial = AccountBilling { balance: billing.initial_balance, ..AccountBilling::default() };
+            store.commit(&[Change::PutAccountBilling(initial.clone())])?;
+            snapshot.billing = Some(initial);
+        }
+        let state = AccountState::from_snapshot(snapshot);
         Ok(Self {
             account_id: account_id.into(),
             clock,
+            prices: billing.prices,
             inner: Arc::new(Mutex::new(Inner { state, store })),
             events: broadcast::channel(EVENT_BACKLOG).0,
             peers: Arc::default(),
@@ -135,8 +155,10 @@ impl Account {
         &self.account_id
     }
 
-    fn context(&self) -> Context {
-        Context { account_id: self.account_id.to_string(), now: self.clock.now() }
+    /// The service's clock: the machine's (or the simulator's) plus the offset AdvanceClock added.
+    fn context(&self, state: &AccountState) -> Context {
+        let offset = chrono::Duration::seconds(state.billing().clock_offset_seconds);
+        Context { account_id: self.account_id.to_string(), now: self.clock.now() + offset }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -147,8 +169,9 @@ impl Account {
 
     /// Answers a read from the current state.
     pub fn read<T>(&self, query: impl FnOnce(&AccountState, &Context) -> T) -> T {
-        let ctx = self.context();
-        query(&self.lock().state, &ctx)
+        let inner = self.lock();
+        let ctx = self.context(&inner.state);
+        query(&inner.state, &ctx)
     }
 
     /// Runs a mutating operation: replays the first answer for a repeated client token, otherwise
@@ -164,8 +187,8 @@ impl Account {
         O: Serialize + DeserializeOwned,
     {
         text::client_token(client_token)?;
-        let ctx = self.context();
         let mut inner = self.lock();
+        let ctx = self.context(&inner.state);
         let token_key = (!client_token.is_empty()).then(|| format!("{operation}/{client_token}"));
         let fingerprint = fingerprint(request);
         if let Some(key) = &token_key

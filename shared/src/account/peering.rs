@@ -117,31 +117,38 @@ fn form_field(field: &str, form_local: bool) -> String {
 impl Account {
     pub fn create_peering_connection(&self, form: PeeringForm, client_token: &str) -> DomainResult<PeeringCreated> {
         self.execute("CreatePeeringConnection", client_token, &form, |state, ctx| {
-            let choice = rules::check_peering_form(&form, &ctx.account_id)?;
-            match (choice.account_type, choice.routers) {
-                (AccountType::Same, _) => both_ends(state, ctx, &form),
-                // Different accounts: one end here, naming the other account's router (and end, if known).
-                (_, routers) => {
-                    let role = if routers == RoutersToCreate::AcceptorOnly {
-                        Role::AcceptingSide
-                    } else {
-                        Role::InitiatingSide
-                    };
-                    let local = local_router(state, "local_router_id", &form.local_router_id)?;
-                    let peer = remote_router(&form.peer_router_id);
-                    let mut cmd = end_command(&form, role, &local, &form.local_region_id, &peer, &form.peer_region_id);
-                    cmd.opposite_interface_id.clone_from(&form.peer_interface_id);
-                    cmd.opposite_interface_owner_id.clone_from(&form.peer_account_id);
-                    let end = create_end(state, ctx, &cmd, true, &[])?;
-                    let id = end.router_interface_id.clone();
-                    let created = match role {
-                        Role::AcceptingSide => PeeringCreated { acceptor_interface_id: id, ..Default::default() },
-                        Role::InitiatingSide => PeeringCreated { initiator_interface_id: id, ..Default::default() },
-                    };
-                    Ok((vec![Change::PutRouterInterface(Box::new(end))], created))
-                }
-            }
+            let (mut changes, created) = create_peering(state, ctx, &form)?;
+            self.bill_new_ends(state, ctx, &mut changes)?;
+            Ok((changes, created))
         })
+    }
+}
+
+fn create_peering(
+    state: &AccountState,
+    ctx: &Context,
+    form: &PeeringForm,
+) -> DomainResult<super::Effect<PeeringCreated>> {
+    let choice = rules::check_peering_form(form, &ctx.account_id)?;
+    match (choice.account_type, choice.routers) {
+        (AccountType::Same, _) => both_ends(state, ctx, form),
+        // Different accounts: one end here, naming the other account's router (and end, if known).
+        (_, routers) => {
+            let role =
+                if routers == RoutersToCreate::AcceptorOnly { Role::AcceptingSide } else { Role::InitiatingSide };
+            let local = local_router(state, "local_router_id", &form.local_router_id)?;
+            let peer = remote_router(&form.peer_router_id);
+            let mut cmd = end_command(form, role, &local, &form.local_region_id, &peer, &form.peer_region_id);
+            cmd.opposite_interface_id.clone_from(&form.peer_interface_id);
+            cmd.opposite_interface_owner_id.clone_from(&form.peer_account_id);
+            let end = create_end(state, ctx, &cmd, true, &[])?;
+            let id = end.router_interface_id.clone();
+            let created = match role {
+                Role::AcceptingSide => PeeringCreated { acceptor_interface_id: id, ..Default::default() },
+                Role::InitiatingSide => PeeringCreated { initiator_interface_id: id, ..Default::default() },
+            };
+            Ok((vec![Change::PutRouterInterface(Box::new(end))], created))
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Account, AccountState, Context, DomainResult, Effect, Page, PageRequest};
+use crate::domain::billing;
 use crate::domain::lifecycle::{self, ConnectRequest};
 use crate::domain::model::{BusinessStatus, Role, RouterInterface, RouterType, Status};
 use crate::domain::rules::{self, CheckedRouterInterface, INTERFACES_PER_ROUTER, NewRouterInterface};
@@ -127,6 +128,7 @@ pub(super) fn new_router_interface(
         version: 1,
         router_cidr,
         routes_via: Vec::new(),
+        billing: crate::domain::billing::EndBilling::default(),
     })
 }
 
@@ -210,7 +212,9 @@ impl Account {
             let checked = rules::check_new_router_interface(&cmd)?;
             let ri = new_router_interface(state, ctx, checked, &cmd, &[])?;
             let id = ri.router_interface_id.clone();
-            Ok((vec![Change::PutRouterInterface(Box::new(ri))], id))
+            let mut changes = vec![Change::PutRouterInterface(Box::new(ri))];
+            self.bill_new_ends(state, ctx, &mut changes)?;
+            Ok((changes, id))
         })
     }
 
@@ -258,6 +262,10 @@ impl Account {
     pub fn connect_router_interface(&self, id: &str, client_token: &str) -> DomainResult<Status> {
         self.execute("ConnectRouterInterface", client_token, &id, |state, ctx| {
             let mut initiator = state.router_interface("router_interface_id", id)?.clone();
+            // A locked end says so (below); any other end of an overdue account may not connect either.
+            if !billing::is_locked(&initiator) {
+                Self::check_account_not_overdue(state)?;
+            }
             let owner = initiator.opposite.owner_id.clone();
             if owner.is_empty() || owner == ctx.account_id {
                 let acceptor =

@@ -1,7 +1,10 @@
 //! The account's resources in memory, with the look-ups the operations need.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use chrono::{DateTime, Utc};
+
+use crate::domain::billing::{self, AccountBilling, Due, Order};
 use crate::domain::model::{RouteEntry, RouterInterface, Vbr, Vpc};
 use crate::domain::{DomainError, DomainResult, ids};
 use crate::store::{Change, ClientTokenRecord, Snapshot};
@@ -13,11 +16,19 @@ pub struct AccountState {
     router_interfaces: BTreeMap<String, RouterInterface>,
     route_entries: BTreeMap<String, RouteEntry>,
     client_tokens: HashMap<String, ClientTokenRecord>,
+    billing: AccountBilling,
+    orders: Vec<Order>,
+    /// Every end's next billing event, earliest first, so the clock's tick finds due events without a scan.
+    schedule: BTreeSet<(Due, String)>,
+    due_of: HashMap<String, Due>,
+    /// The ends that are overdue, and since when.
+    overdue: BTreeSet<(DateTime<Utc>, String)>,
+    overdue_of: HashMap<String, DateTime<Utc>>,
 }
 
 impl AccountState {
     pub fn from_snapshot(snapshot: Snapshot) -> Self {
-        Self {
+        let mut state = Self {
             vpcs: snapshot.vpcs.into_iter().map(|v| (v.vpc_id.clone(), v)).collect(),
             vbrs: snapshot.vbrs.into_iter().map(|v| (v.vbr_id.clone(), v)).collect(),
             router_interfaces: snapshot
@@ -27,6 +38,40 @@ impl AccountState {
                 .collect(),
             route_entries: snapshot.route_entries.into_iter().map(|e| (e.route_entry_id.clone(), e)).collect(),
             client_tokens: snapshot.client_tokens,
+            billing: snapshot.billing.unwrap_or_default(),
+            orders: snapshot.orders,
+            schedule: BTreeSet::new(),
+            due_of: HashMap::new(),
+            overdue: BTreeSet::new(),
+            overdue_of: HashMap::new(),
+        };
+        let ends: Vec<RouterInterface> = state.router_interfaces.values().cloned().collect();
+        for end in &ends {
+            state.reschedule(end);
+        }
+        state
+    }
+
+    /// Keeps the schedule in step with an end that was stored.
+    fn reschedule(&mut self, end: &RouterInterface) {
+        let id = &end.router_interface_id;
+        self.unschedule(id);
+        if let Some(due) = billing::next_due(end) {
+            self.schedule.insert((due, id.clone()));
+            self.due_of.insert(id.clone(), due);
+        }
+        if let Some(since) = end.billing.overdue_since {
+            self.overdue.insert((since, id.clone()));
+            self.overdue_of.insert(id.clone(), since);
+        }
+    }
+
+    fn unschedule(&mut self, id: &str) {
+        if let Some(due) = self.due_of.remove(id) {
+            self.schedule.remove(&(due, id.to_owned()));
+        }
+        if let Some(since) = self.overdue_of.remove(id) {
+            self.overdue.remove(&(since, id.to_owned()));
         }
     }
 
@@ -47,9 +92,11 @@ impl AccountState {
                     self.vbrs.remove(&id);
                 }
                 Change::PutRouterInterface(ri) => {
+                    self.reschedule(&ri);
                     self.router_interfaces.insert(ri.router_interface_id.clone(), *ri);
                 }
                 Change::DeleteRouterInterface(id) => {
+                    self.unschedule(&id);
                     self.router_interfaces.remove(&id);
                 }
                 Change::PutRouteEntry(e) => {
@@ -61,8 +108,46 @@ impl AccountState {
                 Change::PutClientToken(key, record) => {
                     self.client_tokens.insert(key, record);
                 }
+                Change::PutAccountBilling(billing) => self.billing = billing,
+                Change::PutOrder(order) => self.orders.push(order),
             }
         }
+    }
+
+    pub fn billing(&self) -> &AccountBilling {
+        &self.billing
+    }
+
+    pub fn orders(&self) -> &[Order] {
+        &self.orders
+    }
+
+    /// Billing events due by `now` (as `fires_by` decides), earliest first.
+    pub fn due_by(&self, now: DateTime<Utc>) -> impl Iterator<Item = (Due, &str)> + '_ {
+        self.schedule
+            .iter()
+            .take_while(move |(due, _)| due.at <= now)
+            .filter(move |(due, _)| due.fires_by(now))
+            .map(|(due, id)| (*due, id.as_str()))
+    }
+
+    /// The overdue ends, longest overdue first.
+    pub fn overdue_ends(&self) -> impl Iterator<Item = (DateTime<Utc>, &str)> + '_ {
+        self.overdue.iter().map(|(since, id)| (*since, id.as_str()))
+    }
+
+    /// Since when the account owes money: its balance is below zero or an end is overdue.
+    pub fn overdue_since(&self) -> Option<DateTime<Utc>> {
+        let end = self.overdue.first().map(|(since, _)| *since);
+        match (self.billing.negative_since, end) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The earliest billing event still to come.
+    pub fn next_due(&self) -> Option<Due> {
+        self.schedule.first().map(|(due, _)| *due)
     }
 
     pub fn client_token(&self, key: &str) -> Option<&ClientTokenRecord> {

@@ -373,7 +373,16 @@ pub fn exchange(
 /// Why the end is in its status, in words.
 pub fn status_reason(end: &RouterInterface) -> String {
     let suspended_by = end.suspended_by();
+    let opposite_locked =
+        end.link.as_ref().is_some_and(|l| l.opposite.business_status == BusinessStatus::FinancialLocked);
     match end.status {
+        _ if end.business_status == BusinessStatus::FinancialLocked => {
+            "FinancialLocked: overdue for more than 24 hours, not forwarding until paid (RenewInstance or TopUpAccount)"
+                .to_owned()
+        }
+        Status::Activated if opposite_locked => {
+            "connected, but not forwarding: the initiator end is FinancialLocked for an overdue payment".to_owned()
+        }
         Status::Idle if end.last_opposite_status == Some(Status::Deleted) => {
             "the other end was deleted; this end is Idle and can be connected again".to_owned()
         }
@@ -395,40 +404,9 @@ pub fn status_reason(end: &RouterInterface) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::model::{ChargeType, RouterType};
 
     fn end(id: &str, owner: &str, router: &str, role: Role) -> RouterInterface {
-        RouterInterface {
-            router_interface_id: id.into(),
-            owner_id: owner.into(),
-            name: String::new(),
-            description: String::new(),
-            region_id: "cn-hangzhou".into(),
-            role,
-            router_type: RouterType::VRouter,
-            router_id: router.into(),
-            access_point_id: String::new(),
-            spec: if role == Role::InitiatingSide { "Large.1".into() } else { "Negative".into() },
-            status: Status::Idle,
-            business_status: BusinessStatus::Normal,
-            opposite: OppositeConfig::default(),
-            charge_type: ChargeType::PostPaid,
-            pricing_cycle: None,
-            period: 0,
-            auto_pay: false,
-            auto_renew: false,
-            health_check_source_ip: String::new(),
-            health_check_target_ip: String::new(),
-            creation_time: DateTime::default(),
-            connected_time: None,
-            end_time: None,
-            last_error: None,
-            last_opposite_status: None,
-            link: None,
-            version: 1,
-            router_cidr: String::new(),
-            routes_via: Vec::new(),
-        }
+        RouterInterface::sample(id, owner, router, role)
     }
 
     fn names(e: &RouterInterface) -> OppositeConfig {

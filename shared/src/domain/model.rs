@@ -199,9 +199,48 @@ pub struct RouterInterface {
     /// Destinations of the route entries that point at this end, sorted.
     #[serde(default)]
     pub routes_via: Vec<String>,
+    #[serde(default)]
+    pub billing: super::billing::EndBilling,
 }
 
 impl RouterInterface {
+    /// An Idle, pay-as-you-go end in cn-hangzhou for unit tests; tests change what they need.
+    #[cfg(test)]
+    pub(crate) fn sample(id: &str, owner: &str, router: &str, role: Role) -> RouterInterface {
+        RouterInterface {
+            router_interface_id: id.into(),
+            owner_id: owner.into(),
+            name: String::new(),
+            description: String::new(),
+            region_id: "cn-hangzhou".into(),
+            role,
+            router_type: RouterType::VRouter,
+            router_id: router.into(),
+            access_point_id: String::new(),
+            spec: if role == Role::InitiatingSide { "Large.1".into() } else { "Negative".into() },
+            status: Status::Idle,
+            business_status: BusinessStatus::Normal,
+            opposite: OppositeConfig::default(),
+            charge_type: ChargeType::PostPaid,
+            pricing_cycle: None,
+            period: 0,
+            auto_pay: false,
+            auto_renew: false,
+            health_check_source_ip: String::new(),
+            health_check_target_ip: String::new(),
+            creation_time: DateTime::default(),
+            connected_time: None,
+            end_time: None,
+            last_error: None,
+            last_opposite_status: None,
+            link: None,
+            version: 1,
+            router_cidr: String::new(),
+            routes_via: Vec::new(),
+            billing: super::billing::EndBilling::default(),
+        }
+    }
+
     pub fn bandwidth(&self) -> u32 {
         super::catalog::bandwidth(&self.spec)
     }

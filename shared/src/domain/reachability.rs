@@ -148,7 +148,7 @@ mod tests {
     use chrono::DateTime;
 
     use super::*;
-    use crate::domain::model::{ChargeType, EndReport, Link, OppositeConfig, RouterType};
+    use crate::domain::model::{EndReport, Link, RouterType};
 
     fn entry(id: &str, destination: &str, via: &str) -> RouteEntry {
         RouteEntry {
@@ -183,35 +183,13 @@ mod tests {
             deleted: false,
         };
         RouterInterface {
-            router_interface_id: "ri-a".into(),
-            owner_id: "1000000000000001".into(),
-            name: String::new(),
-            description: String::new(),
-            region_id: "cn-hangzhou".into(),
-            role: Role::InitiatingSide,
-            router_type: RouterType::VRouter,
-            router_id: "vrt-a".into(),
-            access_point_id: String::new(),
-            spec: "Large.1".into(),
             status,
-            business_status: BusinessStatus::Normal,
-            opposite: OppositeConfig::default(),
-            charge_type: ChargeType::PostPaid,
-            pricing_cycle: None,
-            period: 0,
-            auto_pay: false,
-            auto_renew: false,
-            health_check_source_ip: String::new(),
-            health_check_target_ip: String::new(),
-            creation_time: DateTime::default(),
-            connected_time: None,
-            end_time: None,
-            last_error: None,
             last_opposite_status: Some(status),
             link: Some(Link { own_suspended: false, intent_version: 1, settled_suspended: Some(false), opposite }),
             version: 5,
             router_cidr: "172.16.0.0/12".into(),
             routes_via: vec!["10.0.0.0/8".into()],
+            ..RouterInterface::sample("ri-a", "1000000000000001", "vrt-a", Role::InitiatingSide)
         }
     }
 

@@ -3,12 +3,12 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::api::v1 as pb;
-use crate::domain::lifecycle;
 use crate::domain::model::{
     BusinessStatus, ChargeType, PricingCycle, Role, RouterInterface, RouterType, Status, Vbr, Vpc,
 };
 use crate::domain::rules::{AccountType, ConnectionType, RoutersToCreate};
 use crate::domain::{DomainError, DomainResult};
+use crate::domain::{billing, catalog, lifecycle};
 
 /// A proto enum field: 0 (unspecified) is `None`, a value the proto does not define is refused.
 pub fn decode<P, D>(field: &str, value: i32, map: impl FnOnce(P) -> Option<D>) -> DomainResult<Option<D>>
@@ -149,7 +149,7 @@ pub fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn optional_time(t: Option<DateTime<Utc>>) -> String {
+pub fn optional_time(t: Option<DateTime<Utc>>) -> String {
     t.map(time).unwrap_or_default()
 }
 
@@ -185,6 +185,8 @@ pub fn router_interface_to_pb(ri: RouterInterface) -> pb::RouterInterface {
     let suspended_by = ri.suspended_by();
     let bandwidth = ri.bandwidth();
     let opposite_view = ri.link.as_ref().map(|l| &l.opposite);
+    let charged = billing::charged(&ri);
+    let reservation = ri.billing.reservation.as_ref();
     pb::RouterInterface {
         router_interface_id: ri.router_interface_id,
         owner_id: ri.owner_id,
@@ -211,17 +213,8 @@ pub fn router_interface_to_pb(ri: RouterInterface) -> pb::RouterInterface {
         opposite_interface_business_status: opposite_view
             .map_or(pb::BusinessStatus::Unspecified, |o| business_status_to_pb(o.business_status))
             .into(),
-        instance_charge_type: match ri.charge_type {
-            ChargeType::PostPaid => pb::InstanceChargeType::Postpaid,
-            ChargeType::PrePaid => pb::InstanceChargeType::Prepaid,
-        }
-        .into(),
-        pricing_cycle: match ri.pricing_cycle {
-            None => pb::PricingCycle::Unspecified,
-            Some(PricingCycle::Month) => pb::PricingCycle::Month,
-            Some(PricingCycle::Year) => pb::PricingCycle::Year,
-        }
-        .into(),
+        instance_charge_type: charge_type_to_pb(ri.charge_type).into(),
+        pricing_cycle: pricing_cycle_to_pb(ri.pricing_cycle).into(),
         period: i32::try_from(ri.period).unwrap_or(i32::MAX),
         auto_renew: ri.auto_renew,
         health_check_source_ip: ri.health_check_source_ip,
@@ -233,6 +226,28 @@ pub fn router_interface_to_pb(ri: RouterInterface) -> pb::RouterInterface {
         suspended_by,
         status_reason,
         version: ri.version,
+        has_reservation_data: reservation.is_some(),
+        reservation_spec: reservation.map(|r| r.spec.clone()).unwrap_or_default(),
+        reservation_bandwidth: reservation.map_or(0, |r| int32(catalog::bandwidth(&r.spec))),
+        reservation_active_time: optional_time(reservation.map(|r| r.active_time)),
+        reservation_order_type: if reservation.is_some() { "RENEWCHANGE".into() } else { String::new() },
+        overdue_since: optional_time(ri.billing.overdue_since),
+        charged,
+    }
+}
+
+pub fn charge_type_to_pb(t: ChargeType) -> pb::InstanceChargeType {
+    match t {
+        ChargeType::PostPaid => pb::InstanceChargeType::Postpaid,
+        ChargeType::PrePaid => pb::InstanceChargeType::Prepaid,
+    }
+}
+
+pub fn pricing_cycle_to_pb(c: Option<PricingCycle>) -> pb::PricingCycle {
+    match c {
+        None => pb::PricingCycle::Unspecified,
+        Some(PricingCycle::Month) => pb::PricingCycle::Month,
+        Some(PricingCycle::Year) => pb::PricingCycle::Year,
     }
 }
 

@@ -181,6 +181,22 @@ impl RouterInterfaceService for RouterInterfaceApi {
         Ok(Response::new(pb::ActivateRouterInterfaceResponse { status: status.into() }))
     }
 
+    async fn modify_router_interface_spec(
+        &self,
+        request: Request<pb::ModifyRouterInterfaceSpecRequest>,
+    ) -> Result<Response<pb::ModifyRouterInterfaceSpecResponse>, Status> {
+        let r = request.into_inner();
+        let changed = blocking(&self.account, move |a| {
+            a.modify_router_interface_spec(&r.router_interface_id, &r.spec, &r.client_token)
+        })
+        .await?;
+        Ok(Response::new(pb::ModifyRouterInterfaceSpecResponse {
+            spec: changed.spec,
+            bandwidth: int32(changed.bandwidth),
+            order_id: changed.order_id,
+        }))
+    }
+
     async fn delete_router_interface(
         &self,
         request: Request<pb::DeleteRouterInterfaceRequest>,

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::billing::{AccountBilling, Order};
 use crate::domain::model::{RouteEntry, RouterInterface, Vbr, Vpc};
 
 pub use sqlite::SqliteStore;
@@ -31,6 +32,8 @@ pub enum Change {
     PutRouteEntry(RouteEntry),
     DeleteRouteEntry(String),
     PutClientToken(String, ClientTokenRecord),
+    PutAccountBilling(AccountBilling),
+    PutOrder(Order),
 }
 
 /// Everything an account has, as loaded at start.
@@ -41,6 +44,10 @@ pub struct Snapshot {
     pub router_interfaces: Vec<RouterInterface>,
     pub route_entries: Vec<RouteEntry>,
     pub client_tokens: HashMap<String, ClientTokenRecord>,
+    /// `None` until the account's balance was first stored.
+    pub billing: Option<AccountBilling>,
+    /// In the order they were made.
+    pub orders: Vec<Order>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -10,8 +10,14 @@ use serde::de::DeserializeOwned;
 use super::{Change, Snapshot, Store, StoreError};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] =
-    &[include_str!("../../migrations/0001_init.sql"), include_str!("../../migrations/0002_route_entries.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_init.sql"),
+    include_str!("../../migrations/0002_route_entries.sql"),
+    include_str!("../../migrations/0003_billing.sql"),
+];
+
+/// The id of the one row of the `billing` table.
+const ACCOUNT_BILLING: &str = "account";
 
 pub const DATABASE_FILE: &str = "account.sqlite3";
 
@@ -105,6 +111,8 @@ impl Store for SqliteStore {
             router_interfaces: values(load_table(conn, "router_interfaces")?),
             route_entries: values(load_table(conn, "route_entries")?),
             client_tokens: load_table(conn, "client_tokens")?.into_iter().collect(),
+            billing: load_table(conn, "billing")?.into_iter().find(|(id, _)| id == ACCOUNT_BILLING).map(|(_, b)| b),
+            orders: values(load_table(conn, "orders")?),
         })
     }
 
@@ -124,6 +132,8 @@ impl Store for SqliteStore {
                 Change::PutRouteEntry(e) => put(&tx, "route_entries", &e.route_entry_id, e)?,
                 Change::DeleteRouteEntry(id) => delete(&tx, "route_entries", id)?,
                 Change::PutClientToken(key, record) => put(&tx, "client_tokens", key, record)?,
+                Change::PutAccountBilling(billing) => put(&tx, "billing", ACCOUNT_BILLING, billing)?,
+                Change::PutOrder(order) => put(&tx, "orders", &order.order_id, order)?,
             }
         }
         tx.commit()?;
