@@ -164,6 +164,48 @@ fn initiator_only(vpc: &str, terms: &Terms) -> pb::CreatePeeringConnectionReques
     }
 }
 
+/// A question for CheckReachability: from a VPC to an address across the connection.
+struct Path {
+    source_id: String,
+    destination_ip: &'static str,
+}
+
+impl Path {
+    async fn check(&self, svc: &Service) -> pb::CheckReachabilityResponse {
+        let request = pb::CheckReachabilityRequest {
+            source_id: self.source_id.clone(),
+            destination_ip: self.destination_ip.into(),
+        };
+        svc.vpcs().await.check_reachability(request).await.unwrap().into_inner()
+    }
+}
+
+/// Routes each VPC of the connection to the other's block (172.16.0.0/12 in A, 10.0.0.0/8 in B, as
+/// `prepare_connection_with` makes them), and returns the path from each side.
+async fn routes_both_ways(a: &Service, b: &Service, ends: &Ends) -> (Path, Path) {
+    let mut paths = Vec::new();
+    for (svc, id, destination, ip) in
+        [(a, &ends.initiator, "10.0.0.0/8", "10.1.2.3"), (b, &ends.acceptor, "172.16.0.0/12", "172.16.1.1")]
+    {
+        let router = end(svc, id).await.router_id;
+        let suffix = router.split_once('-').unwrap().1;
+        let route = pb::CreateRouteEntryRequest {
+            route_table_id: format!("vtb-{suffix}"),
+            destination_cidr_block: destination.into(),
+            next_hop_type: pb::NextHopType::RouterInterface as i32,
+            next_hop_id: id.clone(),
+            ..Default::default()
+        };
+        svc.vpcs().await.create_route_entry(route).await.unwrap();
+        paths.push(Path { source_id: format!("vpc-{suffix}"), destination_ip: ip });
+    }
+    let from_b = paths.pop().unwrap();
+    let from_a = paths.pop().unwrap();
+    // Each side learns the other's return route over the peer link.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    (from_a, from_b)
+}
+
 async fn wait_opposite_business(b: &Service, id: &str, business: pb::BusinessStatus) -> pb::RouterInterface {
     wait_for(b, id, SETTLE, &format!("opposite {business:?}"), |ri| ri.opposite_interface_business_status() == business)
         .await
@@ -202,17 +244,29 @@ async fn the_same_region_is_free_and_a_border_multiplies_the_price() {
     let free_subscription = prepare_connection_with(&a, &b, ACCOUNT_B, &same_subscription).await;
     let abroad = Terms { a_region: "cn-hangzhou", b_region: "us-west-1", ..subscription(1, false) };
     let cross_border = prepare_connection_with(&a, &b, ACCOUNT_B, &abroad).await;
+    let charged = prepare_connection_with(&a, &b, ACCOUNT_B, &pay_as_you_go()).await;
 
     assert!(!end(&a, &free.initiator).await.charged);
+    assert!(end(&a, &charged.initiator).await.charged);
     let bought = orders(&a, pb::OrderType::Buy).await;
     let amount_of = |id: &str| bought.iter().find(|o| o.router_interface_id == id).unwrap().amount.clone();
     assert_eq!(amount_of(&free_subscription.initiator), "0.00");
     assert_eq!(amount_of(&cross_border.initiator), money(SMALL_1 * CROSS_BORDER_FACTOR));
 
-    // Hours pass: a free pay-as-you-go end is never charged.
+    // Hours pass: a free pay-as-you-go end is never charged, a cross-region one every hour.
     advance(&a, 5 * HOUR + MINUTE).await;
     let usage = orders(&a, pb::OrderType::Usage).await;
-    assert!(usage.iter().all(|o| o.router_interface_id != free.initiator), "{usage:?}");
+    assert!(usage.iter().all(|o| o.router_interface_id == charged.initiator), "{usage:?}");
+    assert_eq!(usage.len(), 5);
+
+    // Past the end time a free subscription runs on; a charged one without auto-renew is overdue.
+    let end_time = time(&end(&a, &free_subscription.initiator).await.end_time);
+    advance_to(&a, end_time + chrono::Duration::days(2)).await;
+    let free_end = end(&a, &free_subscription.initiator).await;
+    assert!(free_end.overdue_since.is_empty(), "{free_end:?}");
+    assert_eq!(free_end.business_status(), pb::BusinessStatus::Normal);
+    let charged_end = end(&a, &cross_border.initiator).await;
+    assert_eq!(charged_end.business_status(), pb::BusinessStatus::FinancialLocked);
 }
 
 #[tokio::test]
@@ -222,6 +276,8 @@ async fn pay_as_you_go_accrues_hourly_locks_after_more_than_24_hours_overdue_and
     let flags = Flags { initial_balance: Some("1.00"), ..Flags::default() };
     let (a, b, ends) = connected(&flags, &pay_as_you_go()).await;
     let created = time(&end(&a, &ends.initiator).await.creation_time);
+    let (from_a, from_b) = routes_both_ways(&a, &b, &ends).await;
+    assert!(from_a.check(&a).await.reachable && from_b.check(&b).await.reachable);
 
     assert_eq!(advance(&a, 2 * HOUR + MINUTE).await, 2);
     let usage = orders(&a, pb::OrderType::Usage).await;
@@ -263,6 +319,10 @@ async fn pay_as_you_go_accrues_hourly_locks_after_more_than_24_hours_overdue_and
     assert!(locked.status_reason.contains("FinancialLocked"), "{}", locked.status_reason);
     let seen = wait_opposite_business(&b, &ends.acceptor, pb::BusinessStatus::FinancialLocked).await;
     assert!(seen.status_reason.contains("not forwarding"), "{}", seen.status_reason);
+    for (svc, path) in [(&a, &from_a), (&b, &from_b)] {
+        let answer = path.check(svc).await;
+        assert!(!answer.reachable && answer.reason.contains("FinancialLocked"), "{answer:?}");
+    }
     let hours_charged = orders(&a, pb::OrderType::Usage).await.len();
     assert_eq!(hours_charged, 27, "an hour is charged at each whole hour until the lock");
     refused(
@@ -297,6 +357,7 @@ async fn pay_as_you_go_accrues_hourly_locks_after_more_than_24_hours_overdue_and
     let (i, ac) = wait_agreement(&a, &b, &ends, SETTLE).await;
     assert_eq!((i.status(), ac.status()), (pb::Status::Activated, pb::Status::Activated));
     assert_eq!(i.status_reason, "connected; forwarding");
+    assert!(from_a.check(&a).await.reachable && from_b.check(&b).await.reachable, "forwarding resumed");
     advance(&a, HOUR + MINUTE).await;
     assert_eq!(orders(&a, pb::OrderType::Usage).await.len(), hours_charged + 1);
     ris.create_peering_connection(another).await.expect("buying works again once paid");
@@ -401,6 +462,7 @@ async fn a_renewal_with_a_new_bandwidth_takes_effect_at_the_next_cycle_on_both_s
     assert_eq!(time(&renewed.end_time), end_time.checked_add_months(chrono::Months::new(2)).unwrap());
     let order = orders(&a, pb::OrderType::Renew).await.pop().unwrap();
     assert_eq!((order.amount.as_str(), order.spec.as_str()), (money(2 * SMALL_2).as_str(), "Small.2"));
+    assert_eq!((order.period, order.pricing_cycle()), (2, pb::PricingCycle::Month));
     assert_eq!(time(&order.start_time), end_time);
     let reserved = end(&a, &ends.initiator).await;
     assert!(reserved.has_reservation_data);
@@ -471,10 +533,18 @@ async fn an_upgrade_is_pro_rated_now_seen_by_the_acceptor_and_a_downgrade_waits_
 #[tokio::test]
 async fn pay_as_you_go_changes_bandwidth_both_ways_and_pays_by_the_hour_at_the_new_spec() {
     let (a, b, ends) = connected(&Flags::default(), &pay_as_you_go()).await;
+    advance(&a, 30 * MINUTE).await;
     let down = modify_spec(&a, &ends.initiator, "Mini.2").await.unwrap().into_inner();
     assert_eq!(down.bandwidth, 2);
     let order = orders(&a, pb::OrderType::Downgrade).await.pop().unwrap();
     assert_eq!(order.amount, "0.00");
+    // The part of the hour before the change is paid at the old spec, by the second.
+    let part = orders(&a, pb::OrderType::Usage).await.pop().unwrap();
+    let part_seconds = (time(&part.end_time) - time(&part.start_time)).num_seconds();
+    assert!((30 * MINUTE..31 * MINUTE).contains(&part_seconds), "{part:?}");
+    let small_1_hour = (SMALL_1 + 360) / 720;
+    let expected = (small_1_hour * part_seconds * 2 + HOUR) / (2 * HOUR);
+    assert_eq!((part.spec.as_str(), part.amount.as_str()), ("Small.1", money(expected).as_str()));
     wait_for(&b, &ends.acceptor, SETTLE, "opposite Mini.2", |ri| ri.opposite_interface_spec == "Mini.2").await;
     advance(&a, HOUR + MINUTE).await;
     let hour = orders(&a, pb::OrderType::Usage).await.pop().unwrap();

@@ -33,8 +33,12 @@ impl Default for BillingSettings {
     }
 }
 
-/// The longest single AdvanceClock.
-pub const MAX_ADVANCE: Duration = Duration::days(3660);
+/// The longest single AdvanceClock: a year and a bit. (Each hour of each charged pay-as-you-go end on the
+/// way is an order, so one call's work stays bounded.)
+pub const MAX_ADVANCE: Duration = Duration::days(400);
+
+/// How far ahead of the machine the clock may be moved in all.
+pub const MAX_OFFSET: Duration = Duration::days(36_600);
 
 /// A pro-rated upgrade counts a month as this long.
 const PRO_RATA_MONTH: Duration = Duration::days(30);
@@ -164,6 +168,25 @@ impl<'a> Ledger<'a> {
 
     fn monthly(&self, end: &RouterInterface, spec: &str) -> Money {
         self.prices.monthly(spec, &end.region_id, &end.opposite.region_id)
+    }
+
+    /// Charges pay-as-you-go usage since the last whole hour, pro rata by the second, at the end's spec now:
+    /// before its spec changes or it is deleted.
+    fn charge_partial_hour(&mut self, end: &mut RouterInterface, now: DateTime<Utc>) {
+        let Some(since) = end
+            .billing
+            .billed_until
+            .filter(|_| end.charge_type == ChargeType::PostPaid && billing::charged(end) && !billing::is_locked(end))
+        else {
+            return;
+        };
+        let seconds = (now.timestamp() - since.timestamp()).max(0);
+        if seconds == 0 {
+            return;
+        }
+        let amount = self.prices.hourly(&end.spec, &end.region_id, &end.opposite.region_id).scale(seconds, 3600);
+        self.charge(end, Charge { order_type: OrderType::Usage, amount, at: now, start: since, end: now });
+        end.billing.billed_until = Some(now);
     }
 
     /// Fires every billing event due by `now`, in time order; returns how many fired.
@@ -385,6 +408,19 @@ impl Account {
         Ok(())
     }
 
+    /// The last part-hour of a pay-as-you-go end that is being deleted.
+    pub(super) fn bill_deleted_end(
+        &self,
+        state: &AccountState,
+        ctx: &Context,
+        end: &RouterInterface,
+        changes: &mut Vec<Change>,
+    ) {
+        let mut ledger = Ledger::new(state, &self.prices);
+        ledger.charge_partial_hour(&mut end.clone(), ctx.now);
+        changes.extend(ledger.into_changes(ctx));
+    }
+
     /// Refused while the account owes money (ConnectRouterInterface's precondition).
     pub(super) fn check_account_not_overdue(state: &AccountState) -> DomainResult<()> {
         check_not_overdue(state)
@@ -403,12 +439,15 @@ impl Account {
             }
             let months = rules::check_period(ChargeType::PrePaid, renewal.pricing_cycle, renewal.period, false)?;
             let months = billing::months(renewal.pricing_cycle.unwrap_or(PricingCycle::Month), months);
+            // The spec the next period starts with: a waiting change applies before it.
+            let waiting = end.billing.reservation.as_ref().map(|r| r.spec.clone());
+            let next_spec = waiting.clone().unwrap_or_else(|| end.spec.clone());
             let spec = if renewal.spec.is_empty() {
-                end.spec.clone()
+                next_spec.clone()
             } else {
                 catalog::spec("spec", &renewal.spec)?.to_owned()
             };
-            if spec != end.spec && end.billing.reservation.is_some() {
+            if waiting.is_some() && spec != next_spec {
                 return Err(reservation_pending(&end));
             }
             let price = ledger.monthly(&end, &spec).scale(i64::from(months), 1);
@@ -424,7 +463,7 @@ impl Account {
             if spec != end.spec {
                 if expired {
                     renewed.spec.clone_from(&spec);
-                } else {
+                } else if waiting.is_none() {
                     renewed.billing.reservation = Some(Reservation { spec: spec.clone(), active_time: start });
                 }
             }
@@ -433,8 +472,11 @@ impl Account {
             if expired {
                 billing::settle(&mut renewed, ctx.now);
             }
+            // The order says what this renewal bought.
             let mut priced = renewed.clone();
             priced.spec = spec;
+            priced.pricing_cycle = renewal.pricing_cycle;
+            priced.period = u32::try_from(renewal.period).unwrap_or_default();
             let order_id = ledger.charge(
                 &priced,
                 Charge { order_type: OrderType::Renew, amount: price, at: ctx.now, start, end: new_end },
@@ -490,6 +532,8 @@ impl Account {
             };
             ledger.check_affordable(amount)?;
             let mut changed = end.clone();
+            // Pay-as-you-go pays for the part of the hour at the old spec first.
+            ledger.charge_partial_hour(&mut changed, ctx.now);
             changed.spec.clone_from(&spec);
             changed.version += 1;
             let order_id = ledger.charge(
@@ -543,16 +587,15 @@ impl Account {
             )?;
         }
         Ok(self.read(|state, _| {
-            let matching: Vec<Order> = state
-                .orders()
-                .iter()
-                .filter(|o| {
-                    filter.router_interface_id.is_empty() || o.router_interface_id == filter.router_interface_id
-                })
-                .filter(|o| filter.order_type.is_none_or(|t| o.order_type == t))
-                .cloned()
-                .collect();
-            page.page(matching)
+            page.page_of(
+                state
+                    .orders()
+                    .iter()
+                    .filter(|o| {
+                        filter.router_interface_id.is_empty() || o.router_interface_id == filter.router_interface_id
+                    })
+                    .filter(|o| filter.order_type.is_none_or(|t| o.order_type == t)),
+            )
         }))
     }
 
@@ -567,13 +610,16 @@ impl Account {
     /// Moves the clock forward by `by` and fires every billing event on the way.
     pub fn advance_clock(&self, by: Duration, client_token: &str) -> DomainResult<Advanced> {
         self.execute("AdvanceClock", client_token, &by.num_milliseconds(), |state, ctx| {
-            if by <= Duration::zero() || by > MAX_ADVANCE || by.subsec_nanos() != 0 {
+            let offset = Duration::seconds(state.billing().clock_offset_seconds) + by;
+            if by <= Duration::zero() || by > MAX_ADVANCE || by.subsec_nanos() != 0 || offset > MAX_OFFSET {
                 return Err(DomainError::invalid(
                     "by",
                     "InvalidParameter",
                     format!(
-                        "by must be a whole number of seconds, more than 0 and at most {} days (got {}s)",
+                        "by must be a whole number of seconds, more than 0 and at most {} days, and the clock at \
+                         most {} days ahead of the machine's (got {}s)",
                         MAX_ADVANCE.num_days(),
+                        MAX_OFFSET.num_days(),
                         by.num_milliseconds() as f64 / 1000.0
                     ),
                 ));

@@ -20,8 +20,8 @@ use serde::de::DeserializeOwned;
 use tokio::sync::broadcast;
 
 use crate::clock::Clock;
-use crate::domain::billing::AccountBilling;
-use crate::domain::model::RouterInterface;
+use crate::domain::billing::{AccountBilling, charged};
+use crate::domain::model::{ChargeType, RouterInterface};
 use crate::domain::prices::PriceTable;
 use crate::domain::{DomainError, text};
 use crate::store::{Change, ClientTokenRecord, Store, StoreError};
@@ -106,8 +106,18 @@ impl Account {
     ) -> Result<Self, StoreError> {
         let mut snapshot = store.load()?;
         if snapshot.billing.is_none() {
+            // A new account, or one stored before billing existed: its charged pay-as-you-go ends are
+            // charged from now on.
             let initial = AccountBilling { balance: billing.initial_balance, ..AccountBilling::default() };
-            store.commit(&[Change::PutAccountBilling(initial.clone())])?;
+            let now = clock.now();
+            let mut changes = vec![Change::PutAccountBilling(initial.clone())];
+            for end in &mut snapshot.router_interfaces {
+                if end.charge_type == ChargeType::PostPaid && charged(end) && end.billing.billed_until.is_none() {
+                    end.billing.billed_until = Some(now);
+                    changes.push(Change::PutRouterInterface(Box::new(end.clone())));
+                }
+            }
+            store.commit(&changes)?;
             snapshot.billing = Some(initial);
         }
         let state = AccountState::from_snapshot(snapshot);
@@ -158,7 +168,8 @@ impl Account {
     /// The service's clock: the machine's (or the simulator's) plus the offset AdvanceClock added.
     fn context(&self, state: &AccountState) -> Context {
         let offset = chrono::Duration::seconds(state.billing().clock_offset_seconds);
-        Context { account_id: self.account_id.to_string(), now: self.clock.now() + offset }
+        let now = self.clock.now();
+        Context { account_id: self.account_id.to_string(), now: now.checked_add_signed(offset).unwrap_or(now) }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -31,6 +31,21 @@ impl PageRequest {
         Ok(Self { number, size })
     }
 
+    /// One page of `items` (in their listing order), cloning only that page's items.
+    pub fn page_of<'a, T: Clone + 'a>(self, items: impl Iterator<Item = &'a T>) -> Page<T> {
+        let skip = (self.number as usize - 1).saturating_mul(self.size as usize);
+        let end = skip.saturating_add(self.size as usize);
+        let mut total_count = 0;
+        let mut page = Vec::new();
+        for item in items {
+            if (skip..end).contains(&total_count) {
+                page.push(item.clone());
+            }
+            total_count += 1;
+        }
+        Page { items: page, total_count, number: self.number, size: self.size }
+    }
+
     /// Cuts one page out of `items`, which are in their listing order.
     pub fn page<T>(self, items: Vec<T>) -> Page<T> {
         let total_count = items.len();
@@ -66,5 +81,8 @@ mod tests {
         assert_eq!((p.items, p.total_count), (vec![4, 5, 6], 8));
         let p = PageRequest::new(9, 3).unwrap().page((1..=8).collect::<Vec<_>>());
         assert!(p.items.is_empty());
+        let all: Vec<i32> = (1..=8).collect();
+        let p = PageRequest::new(2, 3).unwrap().page_of(all.iter());
+        assert_eq!((p.items, p.total_count), (vec![4, 5, 6], 8));
     }
 }

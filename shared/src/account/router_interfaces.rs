@@ -326,6 +326,7 @@ impl Account {
             }
             lifecycle::check_delete(ri)?;
             let mut changes = vec![Change::DeleteRouterInterface(id.to_owned())];
+            self.bill_deleted_end(state, ctx, ri, &mut changes);
             // The other end in this account follows at once; in another account the peer link tells it.
             if let Some(mut opposite) = local_opposite(state, ri) {
                 lifecycle::apply_report(&mut opposite, &lifecycle::deletion_report(ri), ctx.now);

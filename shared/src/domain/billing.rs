@@ -133,6 +133,8 @@ pub fn next_due(end: &RouterInterface) -> Option<Due> {
         _ => {}
     }
     match end.charge_type {
+        // A free (same-region) subscription never runs out.
+        ChargeType::PrePaid if !charged(end) => {}
         ChargeType::PrePaid => {
             if let (Some(end_time), None) = (end.end_time, billing.overdue_since) {
                 due.push(Due { at: end_time, kind: DueKind::Expire });
@@ -225,16 +227,20 @@ mod tests {
     }
 
     #[test]
-    fn a_same_region_pay_as_you_go_end_never_accrues() {
+    fn a_same_region_end_never_accrues_nor_expires() {
         let mut end = idle_end(Role::InitiatingSide);
         end.opposite.region_id = end.region_id.clone();
         end.billing.billed_until = Some(at(5));
+        assert_eq!(next_due(&end), None);
+        end.charge_type = ChargeType::PrePaid;
+        end.end_time = Some(at(720));
         assert_eq!(next_due(&end), None);
     }
 
     #[test]
     fn a_subscription_expires_then_locks_and_a_reservation_comes_first() {
         let mut end = idle_end(Role::InitiatingSide);
+        end.opposite.region_id = "cn-shanghai".into();
         end.charge_type = ChargeType::PrePaid;
         end.end_time = Some(at(720));
         assert_eq!(next_due(&end), Some(Due { at: at(720), kind: DueKind::Expire }));

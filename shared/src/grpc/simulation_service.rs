@@ -43,7 +43,9 @@ impl SimulationService for SimulationApi {
     ) -> Result<Response<pb::AdvanceClockResponse>, Status> {
         let r = request.into_inner();
         let by = r.by.ok_or_else(|| super::to_status(DomainError::missing("by")))?;
-        let by = chrono::Duration::seconds(by.seconds) + chrono::Duration::nanoseconds(i64::from(by.nanos));
+        let by = chrono::TimeDelta::try_seconds(by.seconds)
+            .map(|d| d + chrono::TimeDelta::nanoseconds(i64::from(by.nanos)))
+            .ok_or_else(|| super::to_status(DomainError::invalid("by", "InvalidParameter", "by is out of range")))?;
         let advanced = blocking(&self.account, move |a| a.advance_clock(by, &r.client_token)).await?;
         Ok(Response::new(pb::AdvanceClockResponse {
             now: time(advanced.now),
