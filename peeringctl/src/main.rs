@@ -1,4 +1,7 @@
-//! peeringctl: starts both accounts' services in one command (`peeringctl up`).
+//! peeringctl: starts both accounts' services in one command (`peeringctl up`), and signs calls for
+//! grpcurl (`peeringctl sign`).
+
+mod sign;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,6 +11,7 @@ use std::sync::Arc;
 
 use acceptor_svc::AcceptorRole;
 use initiator_svc::InitiatorRole;
+use shared::auth::{AccessKey, Credentials};
 use shared::config::{ACCEPTOR_DEFAULTS, Defaults, INITIATOR_DEFAULTS, PeerAddress, ServiceConfig, Storage};
 use shared::server::{self, Role};
 use tokio::sync::watch;
@@ -35,6 +39,27 @@ enum Command {
         /// Keep everything in memory: nothing survives a restart.
         #[arg(long, env = "PEERINGCTL_IN_MEMORY")]
         in_memory: bool,
+        /// Generate each account's keys at first start (kept in its data directory) instead of using the
+        /// well-known, INSECURE development keys.
+        #[arg(long, env = "PEERINGCTL_GENERATE_CREDENTIALS")]
+        generate_credentials: bool,
+    },
+    /// Print grpcurl flags that sign one call: grpcurl $(peeringctl sign METHOD) -plaintext ... ADDRESS METHOD.
+    /// Without a key, uses the development key of --account (or the operator's, with --operator).
+    Sign {
+        /// The method as grpcurl names it, e.g. expressconnect.v1.VpcService/DescribeVpcs.
+        method: String,
+        /// Whose development key signs.
+        #[arg(long, default_value = INITIATOR_DEFAULTS.account_id)]
+        account: String,
+        /// Sign as the operator (SimulationService).
+        #[arg(long)]
+        operator: bool,
+        /// Sign with this AccessKey (with --access-key-secret) instead of a development key.
+        #[arg(long, env = "PEERING_ACCESS_KEY_ID", requires = "access_key_secret")]
+        access_key_id: Option<String>,
+        #[arg(long, env = "PEERING_ACCESS_KEY_SECRET", requires = "access_key_id", hide_env_values = true)]
+        access_key_secret: Option<String>,
     },
 }
 
@@ -43,24 +68,56 @@ fn service_config(
     listen: std::net::SocketAddr,
     data_dir: PathBuf,
     in_memory: bool,
+    development: bool,
 ) -> ServiceConfig {
-    ServiceConfig::new(defaults, listen, if in_memory { Storage::InMemory } else { Storage::Directory(data_dir) })
+    let mut config =
+        ServiceConfig::new(defaults, listen, if in_memory { Storage::InMemory } else { Storage::Directory(data_dir) });
+    config.credentials.development = development;
+    config
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let Command::Up { initiator_listen, acceptor_listen, data_dir, in_memory } = Cli::parse().command;
+    match Cli::parse().command {
+        Command::Sign { method, account, operator, access_key_id, access_key_secret } => {
+            let given = access_key_id
+                .zip(access_key_secret)
+                .map(|(access_key_id, access_key_secret)| AccessKey { access_key_id, access_key_secret });
+            match sign::path_of(&method) {
+                Ok(path) => {
+                    println!("{}", sign::grpcurl_flags(&sign::key(&account, operator, given), &path));
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("peeringctl sign: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Up { initiator_listen, acceptor_listen, data_dir, in_memory, generate_credentials } => {
+            up(initiator_listen, acceptor_listen, data_dir, in_memory, !generate_credentials).await
+        }
+    }
+}
+
+async fn up(
+    initiator_listen: std::net::SocketAddr,
+    acceptor_listen: std::net::SocketAddr,
+    data_dir: PathBuf,
+    in_memory: bool,
+    development: bool,
+) -> ExitCode {
     server::init_tracing();
     // Account A's service dials account B's.
     let acceptor_peer =
         PeerAddress { account_id: ACCEPTOR_DEFAULTS.account_id.to_owned(), url: format!("http://{acceptor_listen}") };
     let roles: [(ServiceConfig, Arc<dyn Role>); 2] = [
         (
-            service_config(&INITIATOR_DEFAULTS, initiator_listen, data_dir.join("initiator"), in_memory),
+            service_config(&INITIATOR_DEFAULTS, initiator_listen, data_dir.join("initiator"), in_memory, development),
             Arc::new(InitiatorRole::new(vec![acceptor_peer])),
         ),
         (
-            service_config(&ACCEPTOR_DEFAULTS, acceptor_listen, data_dir.join("acceptor"), in_memory),
+            service_config(&ACCEPTOR_DEFAULTS, acceptor_listen, data_dir.join("acceptor"), in_memory, development),
             Arc::new(AcceptorRole),
         ),
     ];
@@ -84,6 +141,23 @@ async fn main() -> ExitCode {
         }));
     }
     println!("both accounts are up; try: grpcurl -plaintext {initiator_listen} list   (Ctrl-C stops both)");
+    if development {
+        for defaults in [&INITIATOR_DEFAULTS, &ACCEPTOR_DEFAULTS] {
+            let keys = Credentials::development(defaults.account_id);
+            println!(
+                "{} (account {}): AccessKey {} / {} (INSECURE development keys; sign calls with: peeringctl sign --account {} METHOD)",
+                defaults.service,
+                defaults.account_id,
+                keys.account.access_key_id,
+                keys.account.access_key_secret,
+                defaults.account_id
+            );
+        }
+        let operator = Credentials::development(INITIATOR_DEFAULTS.account_id).operator;
+        println!("operator: AccessKey {} / {}", operator.access_key_id, operator.access_key_secret);
+    } else {
+        println!("each account's keys are in credentials.json in its data directory under {}", data_dir.display());
+    }
     server::shutdown_signal().await;
     let _ = stop.send(true);
     let mut code = ExitCode::SUCCESS;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{ArgMatches, Args, Command, FromArgMatches};
 
 use crate::account::{BillingSettings, DEFAULT_INITIAL_BALANCE};
+use crate::auth::{AccessKey, Credentials};
 use crate::domain::ids;
 use crate::domain::prices::{Money, PriceTable};
 
@@ -46,6 +47,20 @@ pub struct ServiceArgs {
     /// A price table (JSON, like shared/data/prices.json) instead of the built-in simulated prices.
     #[arg(long, env = "PEERING_PRICE_TABLE")]
     pub price_table: Option<PathBuf>,
+    /// The account's AccessKey id (with --access-key-secret); by default generated at first start and kept
+    /// in the data directory's credentials.json.
+    #[arg(long, env = "PEERING_ACCESS_KEY_ID", requires = "access_key_secret")]
+    pub access_key_id: Option<String>,
+    #[arg(long, env = "PEERING_ACCESS_KEY_SECRET", requires = "access_key_id", hide_env_values = true)]
+    pub access_key_secret: Option<String>,
+    /// The operator's AccessKey id (with --operator-key-secret), for SimulationService.
+    #[arg(long, env = "PEERING_OPERATOR_KEY_ID", requires = "operator_key_secret")]
+    pub operator_key_id: Option<String>,
+    #[arg(long, env = "PEERING_OPERATOR_KEY_SECRET", requires = "operator_key_id", hide_env_values = true)]
+    pub operator_key_secret: Option<String>,
+    /// Use the well-known development keys (LTAIdev<account id>): INSECURE, for local demos only.
+    #[arg(long, env = "PEERING_DEV_CREDENTIALS")]
+    pub dev_credentials: bool,
 }
 
 /// The defaults that make one binary a given account out of the box.
@@ -92,6 +107,40 @@ pub struct ServiceConfig {
     pub transition_delay: Duration,
     pub runtime: Runtime,
     pub billing: BillingSettings,
+    pub credentials: CredentialSource,
+}
+
+/// Where the service's AccessKeys come from; flags override either half.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CredentialSource {
+    /// The well-known development keys instead of stored or generated ones.
+    pub development: bool,
+    pub account: Option<AccessKey>,
+    pub operator: Option<AccessKey>,
+}
+
+impl CredentialSource {
+    /// The keys a service uses: given ones, else the development ones, else those kept in `data_dir`
+    /// (made at first start), else (in memory) new ones for this run.
+    pub fn resolve(&self, account_id: &str, storage: &Storage) -> Result<Credentials, String> {
+        let mut credentials = if self.development {
+            Credentials::development(account_id)
+        } else if self.account.is_some() && self.operator.is_some() {
+            Credentials::generate()
+        } else {
+            match storage {
+                Storage::Directory(dir) => Credentials::load_or_create(dir)?,
+                Storage::InMemory => Credentials::generate(),
+            }
+        };
+        if let Some(key) = &self.account {
+            credentials.account = key.clone();
+        }
+        if let Some(key) = &self.operator {
+            credentials.operator = key.clone();
+        }
+        Ok(credentials)
+    }
 }
 
 /// Where the service runs.
@@ -119,6 +168,7 @@ impl ServiceConfig {
             transition_delay: Duration::ZERO,
             runtime: Runtime::Process,
             billing: BillingSettings::default(),
+            credentials: CredentialSource::default(),
         }
     }
 }
@@ -165,7 +215,26 @@ impl ServiceArgs {
             transition_delay: Duration::from_millis(self.transition_delay_ms),
             runtime: Runtime::Process,
             billing: BillingSettings { prices: Arc::new(prices), initial_balance },
+            credentials: CredentialSource {
+                development: self.dev_credentials,
+                account: key("--access-key-id", self.access_key_id, self.access_key_secret)?,
+                operator: key("--operator-key-id", self.operator_key_id, self.operator_key_secret)?,
+            },
         })
+    }
+}
+
+/// A key pair given by flags (clap makes sure both halves come together).
+fn key(flag: &str, id: Option<String>, secret: Option<String>) -> Result<Option<AccessKey>, String> {
+    match (id, secret) {
+        (Some(id), Some(secret)) => {
+            let printable = |s: &str| !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic());
+            if !printable(&id) || !printable(&secret) {
+                return Err(format!("{flag} and its secret must be 1 to 128 printable ASCII characters"));
+            }
+            Ok(Some(AccessKey { access_key_id: id, access_key_secret: secret }))
+        }
+        _ => Ok(None),
     }
 }
 
@@ -235,6 +304,20 @@ mod tests {
         assert!(parse_from(&["--account-id", "12"]).unwrap_err().contains("16 digits"));
         assert!(parse_from(&["--listen", "nowhere"]).is_err());
         assert_eq!(parse_from(&["--in-memory"]).unwrap().storage, Storage::InMemory);
+    }
+
+    #[test]
+    fn credential_flags() {
+        let c = parse_from(&["--in-memory", "--access-key-id", "LTAIx", "--access-key-secret", "s3cret"]).unwrap();
+        let keys = c.credentials.resolve(&c.account_id, &c.storage).unwrap();
+        assert_eq!(keys.account.access_key_id, "LTAIx");
+        assert!(parse_from(&["--access-key-id", "LTAIx"]).is_err(), "a key id needs its secret");
+        assert!(
+            parse_from(&["--access-key-id", "LTAI x", "--access-key-secret", "s"]).unwrap_err().contains("printable")
+        );
+        let dev = parse_from(&["--dev-credentials", "--in-memory"]).unwrap();
+        let keys = dev.credentials.resolve(&dev.account_id, &dev.storage).unwrap();
+        assert_eq!(keys, Credentials::development("1000000000000001"));
     }
 
     #[test]

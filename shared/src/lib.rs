@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod api;
+pub mod auth;
 pub mod billing_clock;
 pub mod clock;
 pub mod config;

@@ -23,6 +23,7 @@ use crate::api::v1::billing_service_server::BillingServiceServer;
 use crate::api::v1::router_interface_service_server::RouterInterfaceServiceServer;
 use crate::api::v1::simulation_service_server::SimulationServiceServer;
 use crate::api::v1::vpc_service_server::VpcServiceServer;
+use crate::auth::{AuthLayer, Credentials};
 use crate::clock::{RuntimeClock, SystemClock};
 use crate::config::{Defaults, Runtime, ServiceConfig, Storage};
 use crate::grpc::{BillingApi, RouterInterfaceApi, SimulationApi, VpcApi};
@@ -39,6 +40,8 @@ pub enum ServerError {
     Transport(#[from] tonic::transport::Error),
     #[error("reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error("credentials: {0}")]
+    Credentials(String),
 }
 
 /// Logs to stderr; `RUST_LOG` picks what (default `info`).
@@ -66,6 +69,29 @@ pub fn open_account(config: &ServiceConfig) -> Result<Account, StoreError> {
         )?
         .with_inline_calls()
     })
+}
+
+/// The keys callers must sign with; says loudly when they are the well-known development ones.
+fn credentials(config: &ServiceConfig) -> Result<Credentials, ServerError> {
+    let credentials =
+        config.credentials.resolve(&config.account_id, &config.storage).map_err(ServerError::Credentials)?;
+    if config.credentials.development {
+        tracing::warn!(
+            access_key_id = %credentials.account.access_key_id,
+            "INSECURE: serving with the well-known development credentials (--dev-credentials); anyone can \
+             compute them. Do not use them beyond a local demo"
+        );
+    } else if config.storage == Storage::InMemory && config.credentials.account.is_none() {
+        // Nothing is written in memory, so this is the only place the generated keys can be seen.
+        tracing::warn!(
+            access_key_id = %credentials.account.access_key_id,
+            access_key_secret = %credentials.account.access_key_secret,
+            operator_key_id = %credentials.operator.access_key_id,
+            operator_key_secret = %credentials.operator.access_key_secret,
+            "generated AccessKeys for this in-memory run (give --access-key-id/--access-key-secret to choose them)"
+        );
+    }
+    Ok(credentials)
 }
 
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
@@ -131,6 +157,7 @@ where
     IO::ConnectInfo: Clone + Send + Sync + 'static,
     IE: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    let credentials = credentials(config)?;
     let account = open_account(config)?.with_peers(role.peers());
     let mut tasks = role.start(&account, config);
     tasks.push(crate::connect_timeout::spawn(account.clone(), config.connect_timeout));
@@ -167,6 +194,7 @@ where
     tracing::info!(account_name = %config.account_name, listen = %config.listen, "serving");
     let mut routes = role.routes(&account, config).unwrap_or_default();
     let server = Server::builder()
+        .layer(AuthLayer::new(credentials))
         .add_routes(std::mem::take(&mut routes))
         .add_service(health_service)
         .add_service(reflection_v1)

@@ -1,6 +1,7 @@
 //! The simulated users: owners of all three accounts calling the public API at random, asking for
 //! faults as they go, then waiting for the network to heal and checking the invariants.
 
+use shared::auth::{Credentials, Signed};
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
@@ -41,18 +42,23 @@ fn account_of(host: &str) -> &'static str {
     ACCOUNTS.iter().find(|(h, _)| *h == host).map_or("", |(_, a)| a)
 }
 
-async fn ris(host: &str) -> Result<RouterInterfaceServiceClient<tonic::transport::Channel>, tonic::Status> {
+/// A channel to `host`, signing every call with its account's key (the hosts run with the development keys).
+type Client = Signed<tonic::transport::Channel>;
+
+async fn signed(host: &str) -> Result<Client, tonic::Status> {
+    let key = Credentials::development(account_of(host)).account;
     channel(format!("http://{host}:{PORT}"))
         .await
-        .map(RouterInterfaceServiceClient::new)
+        .map(|channel| Signed::new(channel, key))
         .map_err(|e| tonic::Status::unavailable(e.to_string()))
 }
 
-async fn vpcs(host: &str) -> Result<VpcServiceClient<tonic::transport::Channel>, tonic::Status> {
-    channel(format!("http://{host}:{PORT}"))
-        .await
-        .map(VpcServiceClient::new)
-        .map_err(|e| tonic::Status::unavailable(e.to_string()))
+async fn ris(host: &str) -> Result<RouterInterfaceServiceClient<Client>, tonic::Status> {
+    signed(host).await.map(RouterInterfaceServiceClient::new)
+}
+
+async fn vpcs(host: &str) -> Result<VpcServiceClient<Client>, tonic::Status> {
+    signed(host).await.map(VpcServiceClient::new)
 }
 
 /// Runs a call with the user's patience; a timeout is an unanswered call.
@@ -248,7 +254,7 @@ impl Driver {
 
     async fn call_ri<F, Fut>(&self, host: &str, call: F, id: &str) -> Result<(), tonic::Status>
     where
-        F: FnOnce(RouterInterfaceServiceClient<tonic::transport::Channel>, String) -> Fut,
+        F: FnOnce(RouterInterfaceServiceClient<Client>, String) -> Fut,
         Fut: std::future::Future<Output = Result<(), tonic::Status>>,
     {
         answered(async { call(ris(host).await?, id.to_owned()).await }).await

@@ -63,6 +63,7 @@ fn config(defaults: &Defaults, account_id: &str, dir: PathBuf) -> ServiceConfig 
     config.runtime = Runtime::Simulated;
     config.connect_timeout = CONNECT_TIMEOUT;
     config.settle_wait = Duration::from_secs(1);
+    config.credentials.development = true;
     config
 }
 

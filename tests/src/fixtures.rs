@@ -1,15 +1,14 @@
 //! Requests and checks shared by the single-account tests: valid requests to build bad ones from, and
 //! the assertion that a refusal is what a user should see.
 
-use tonic::transport::Channel;
 use tonic::{Code, Response, Status};
 
 use crate::pb::router_interface_service_client::RouterInterfaceServiceClient;
 use crate::pb::vpc_service_client::VpcServiceClient;
 use crate::{ACCOUNT_B, Service, field, pb, reason};
 
-pub type Vpcs = VpcServiceClient<Channel>;
-pub type Ris = RouterInterfaceServiceClient<Channel>;
+pub type Vpcs = VpcServiceClient<crate::Client>;
+pub type Ris = RouterInterfaceServiceClient<crate::Client>;
 
 pub const HZ: &str = "cn-hangzhou";
 pub const SH: &str = "cn-shanghai";

@@ -13,6 +13,7 @@ use shared::api::v1::billing_service_client::BillingServiceClient;
 use shared::api::v1::router_interface_service_client::RouterInterfaceServiceClient;
 use shared::api::v1::simulation_service_client::SimulationServiceClient;
 use shared::api::v1::vpc_service_client::VpcServiceClient;
+use shared::auth::{AccessKey, Credentials, Signed};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 use tonic::transport::Channel;
@@ -67,6 +68,19 @@ pub fn binary_path(binary: Binary) -> PathBuf {
     bin_dir().join(binary.name())
 }
 
+/// The `peeringctl` the harness built, e.g. to sign grpcurl calls.
+pub fn peeringctl_path() -> PathBuf {
+    binary_path(Binary::Initiator).with_file_name("peeringctl")
+}
+
+impl Service {
+    /// grpcurl flags that sign one call to `method` (`pkg.Service/Method`) with this service's account key.
+    pub fn grpcurl_signature(&self, method: &str) -> Vec<String> {
+        let signed = shared::auth::sign(&self.credentials.account, &format!("/{method}"), chrono::Utc::now());
+        signed.pairs().iter().flat_map(|(name, value)| ["-H".to_owned(), format!("{name}:{value}")]).collect()
+    }
+}
+
 /// A temporary directory removed on drop.
 #[derive(Debug)]
 pub struct TempDir(PathBuf);
@@ -101,14 +115,37 @@ fn uuid_like() -> String {
     format!("{}-{nanos}", std::process::id())
 }
 
+/// A channel whose calls are signed with an AccessKey, as every call to the public API must be.
+pub type Client = Signed<Channel>;
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+/// The account a service with these flags simulates: `--account-id`, or the binary's default.
+fn account_of(binary: Binary, args: &[String]) -> String {
+    flag(args, "--account-id").unwrap_or_else(|| match binary {
+        Binary::Initiator => ACCOUNT_A.to_owned(),
+        Binary::Acceptor => ACCOUNT_B.to_owned(),
+    })
+}
+
+/// The keys the harness gives each account's service (passed as flags, so restarts keep them): the
+/// development keys' values, so tests can name any account's key.
+pub fn keys_of(account_id: &str) -> Credentials {
+    Credentials::development(account_id)
+}
+
 /// A running service process.
 #[derive(Debug)]
 pub struct Service {
     pub binary: Binary,
     pub addr: SocketAddr,
     pub data_dir: Option<PathBuf>,
-    /// Extra flags it was started with (account id, peers, delays), reused by restarts.
+    /// Extra flags it was started with (account id, peers, delays, keys), reused by restarts.
     pub args: Vec<String>,
+    pub account_id: String,
+    pub credentials: Credentials,
     child: Child,
 }
 
@@ -123,9 +160,25 @@ impl Service {
     }
 
     /// Starts `binary` with extra flags, e.g. `["--peer", "1000000000000002=http://127.0.0.1:5000"]`.
+    /// Unless `args` name keys, the service gets the harness's keys for its account.
     pub async fn start_with(binary: Binary, data_dir: Option<&Path>, listen: SocketAddr, args: &[String]) -> Self {
+        let account_id = account_of(binary, args);
+        let mut credentials = keys_of(&account_id);
+        let mut args = args.to_vec();
+        if let (Some(id), Some(secret)) = (flag(&args, "--access-key-id"), flag(&args, "--access-key-secret")) {
+            credentials.account = AccessKey { access_key_id: id, access_key_secret: secret };
+        } else {
+            for (flag, value) in [
+                ("--access-key-id", &credentials.account.access_key_id),
+                ("--access-key-secret", &credentials.account.access_key_secret),
+                ("--operator-key-id", &credentials.operator.access_key_id),
+                ("--operator-key-secret", &credentials.operator.access_key_secret),
+            ] {
+                args.extend([flag.to_owned(), value.clone()]);
+            }
+        }
         let mut command = Command::new(binary_path(binary));
-        command.arg("--listen").arg(listen.to_string()).args(args);
+        command.arg("--listen").arg(listen.to_string()).args(&args);
         match data_dir {
             Some(dir) => command.arg("--data-dir").arg(dir),
             None => command.arg("--in-memory"),
@@ -147,31 +200,42 @@ impl Service {
         let addr = line.rsplit(' ').next().unwrap().parse().expect("an address at the end of the line");
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { binary, addr, data_dir: data_dir.map(Path::to_path_buf), args: args.to_vec(), child }
+        Self { binary, addr, data_dir: data_dir.map(Path::to_path_buf), args, account_id, credentials, child }
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    async fn channel(&self) -> Channel {
+    /// An unsigned channel: for health, reflection, and calls that must be refused.
+    pub async fn channel(&self) -> Channel {
         Channel::from_shared(self.url()).unwrap().connect().await.expect("connect to service")
     }
 
-    pub async fn vpcs(&self) -> VpcServiceClient<Channel> {
-        VpcServiceClient::new(self.channel().await)
+    /// A channel that signs with `key`.
+    pub async fn signed_with(&self, key: &AccessKey) -> Client {
+        Signed::new(self.channel().await, key.clone())
     }
 
-    pub async fn router_interfaces(&self) -> RouterInterfaceServiceClient<Channel> {
-        RouterInterfaceServiceClient::new(self.channel().await)
+    async fn as_account(&self) -> Client {
+        self.signed_with(&self.credentials.account).await
     }
 
-    pub async fn billing(&self) -> BillingServiceClient<Channel> {
-        BillingServiceClient::new(self.channel().await)
+    pub async fn vpcs(&self) -> VpcServiceClient<Client> {
+        VpcServiceClient::new(self.as_account().await)
     }
 
-    pub async fn simulation(&self) -> SimulationServiceClient<Channel> {
-        SimulationServiceClient::new(self.channel().await)
+    pub async fn router_interfaces(&self) -> RouterInterfaceServiceClient<Client> {
+        RouterInterfaceServiceClient::new(self.as_account().await)
+    }
+
+    pub async fn billing(&self) -> BillingServiceClient<Client> {
+        BillingServiceClient::new(self.as_account().await)
+    }
+
+    /// SimulationService, as the operator.
+    pub async fn simulation(&self) -> SimulationServiceClient<Client> {
+        SimulationServiceClient::new(self.signed_with(&self.credentials.operator).await)
     }
 
     /// Graceful stop: SIGTERM, then wait for the process to exit.
@@ -232,7 +296,7 @@ pub fn field(status: &tonic::Status) -> Option<String> {
 }
 
 /// Creates a VPC and returns (vpc_id, vrouter_id).
-pub async fn create_vpc(client: &mut VpcServiceClient<Channel>, region: &str, cidr: &str) -> (String, String) {
+pub async fn create_vpc(client: &mut VpcServiceClient<Client>, region: &str, cidr: &str) -> (String, String) {
     let r = client
         .create_vpc(pb::CreateVpcRequest { region_id: region.into(), cidr_block: cidr.into(), ..Default::default() })
         .await
@@ -242,7 +306,7 @@ pub async fn create_vpc(client: &mut VpcServiceClient<Channel>, region: &str, ci
 }
 
 /// Describes one router interface.
-pub async fn describe(client: &mut RouterInterfaceServiceClient<Channel>, id: &str) -> pb::RouterInterface {
+pub async fn describe(client: &mut RouterInterfaceServiceClient<Client>, id: &str) -> pb::RouterInterface {
     client
         .describe_router_interface_attribute(pb::DescribeRouterInterfaceAttributeRequest {
             router_interface_id: id.into(),
@@ -255,6 +319,6 @@ pub async fn describe(client: &mut RouterInterfaceServiceClient<Channel>, id: &s
 }
 
 /// The status of a router interface.
-pub async fn status_of(client: &mut RouterInterfaceServiceClient<Channel>, id: &str) -> pb::Status {
+pub async fn status_of(client: &mut RouterInterfaceServiceClient<Client>, id: &str) -> pb::Status {
     describe(client, id).await.status()
 }

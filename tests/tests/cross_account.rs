@@ -304,10 +304,12 @@ async fn the_acceptor_admits_only_the_initiator_it_names() {
         })
         .await
         .unwrap();
+    let method = "expressconnect.v1.RouterInterfaceService/ConnectRouterInterface";
     let out = std::process::Command::new("grpcurl")
+        .args(a.grpcurl_signature(method))
         .args(["-plaintext", "-d", &format!("{{\"router_interface_id\": \"{}\"}}", spoiled.initiator)])
         .arg(a.addr.to_string())
-        .arg("expressconnect.v1.RouterInterfaceService/ConnectRouterInterface")
+        .arg(method)
         .output()
         .expect("grpcurl on the PATH");
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -12,13 +12,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use scenario_tests::peering::{Flags, connect, prepare_connection, start_pair, wait_agreement};
-use scenario_tests::{ACCOUNT_A, ACCOUNT_B, TempDir, pb};
+use scenario_tests::{ACCOUNT_A, ACCOUNT_B, Client, TempDir, keys_of, pb};
 use shared::api::v1::router_interface_service_client::RouterInterfaceServiceClient;
 use shared::api::v1::vpc_service_client::VpcServiceClient;
+use shared::auth::Signed;
 use shared::random::SplitMix64;
 use sim::checker::{Snapshot, check_always, check_quiescent};
 use sim::model::{Conn, Model, Own};
@@ -75,15 +76,21 @@ fn refused(status: &tonic::Status) -> bool {
     matches!(status.code(), Code::FailedPrecondition | Code::InvalidArgument | Code::NotFound)
 }
 
-async fn channel(addr: SocketAddr) -> Option<Channel> {
+/// The two services' addresses, set once they start: calls are signed with the key of the account behind
+/// the address.
+static SERVICES: OnceLock<Addrs> = OnceLock::new();
+
+async fn channel(addr: SocketAddr) -> Option<Client> {
+    let account = if SERVICES.get().is_some_and(|s| s.a == addr) { ACCOUNT_A } else { ACCOUNT_B };
     let endpoint = Channel::from_shared(format!("http://{addr}")).unwrap().connect_timeout(Duration::from_millis(500));
-    tokio::time::timeout(Duration::from_secs(1), endpoint.connect()).await.ok()?.ok()
+    let channel = tokio::time::timeout(Duration::from_secs(1), endpoint.connect()).await.ok()?.ok()?;
+    Some(Signed::new(channel, keys_of(account).account))
 }
 
 /// One call on a fresh channel to `addr` (the port stays the same across restarts), classified.
 async fn call<T, F, Fut>(addr: SocketAddr, f: F) -> Result<T, Failure>
 where
-    F: FnOnce(Channel) -> Fut,
+    F: FnOnce(Client) -> Fut,
     Fut: Future<Output = Result<T, tonic::Status>>,
 {
     let Some(channel) = channel(addr).await else {
@@ -349,6 +356,7 @@ async fn acknowledged_calls_survive_kill_9_of_either_service_under_load() {
     let flags = Flags { transition_delay_ms: 0, settle_wait_ms: 200, connect_timeout_ms: 3000, ..Flags::default() };
     let (a, b) = start_pair(&flags, Some(a_dir.path()), Some(b_dir.path())).await;
     let addrs = Addrs { a: a.addr, b: b.addr };
+    SERVICES.set(addrs).unwrap();
 
     // Connections agreed on before the load starts.
     let ledger: Shared = Arc::default();

@@ -42,7 +42,10 @@ async fn every_readme_grpcurl_example_works_as_written() {
     let script = format!("set -euo pipefail\n{}", examples.join("\n"))
         .replace("127.0.0.1:50051", &a.addr.to_string())
         .replace("127.0.0.1:50052", &b.addr.to_string());
-    let out = tokio::process::Command::new("bash").arg("-c").arg(&script).output().await.unwrap();
+    // `peeringctl sign` as the README puts it on the PATH: from the build's own directory.
+    let bin_dir = scenario_tests::peeringctl_path().parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let out = tokio::process::Command::new("bash").arg("-c").arg(&script).env("PATH", path).output().await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the README examples failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");

@@ -11,6 +11,7 @@ pub enum ErrorKind {
     AlreadyExists,
     ResourceExhausted,
     PermissionDenied,
+    Unauthenticated,
     Unavailable,
     Internal,
 }
@@ -50,6 +51,15 @@ impl DomainError {
 
     pub fn exhausted(reason: &str, message: impl Into<String>) -> Self {
         Self::new(ErrorKind::ResourceExhausted, reason, message)
+    }
+
+    /// The caller did not prove who it is.
+    pub fn unauthenticated(reason: &str, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unauthenticated, reason, message)
+    }
+
+    pub fn permission_denied(reason: &str, message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::PermissionDenied, reason, message)
     }
 
     /// A transient failure: nothing changed, the call can be retried.

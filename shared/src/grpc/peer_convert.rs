@@ -103,6 +103,7 @@ pub fn error_from_status(status: &tonic::Status) -> DomainError {
         tonic::Code::AlreadyExists => ErrorKind::AlreadyExists,
         tonic::Code::ResourceExhausted => ErrorKind::ResourceExhausted,
         tonic::Code::PermissionDenied => ErrorKind::PermissionDenied,
+        tonic::Code::Unauthenticated => ErrorKind::Unauthenticated,
         tonic::Code::Unavailable => ErrorKind::Unavailable,
         _ => ErrorKind::Internal,
     };
