@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use shared::account::{Account, Event, PeerReports};
 use shared::api::peer::v1::{self as peer, peer_link_server::PeerLink};
+use shared::auth::PeerAccount;
+use shared::domain::DomainError;
 use shared::domain::lifecycle;
 use shared::domain::model::RouterInterface;
-use shared::domain::{DomainError, ids};
 use shared::grpc::peer_convert::{admit_request_from_pb, report_from_pb, report_to_pb};
 use shared::grpc::to_status;
 use tokio::sync::{broadcast, mpsc};
@@ -27,7 +28,9 @@ impl PeerLinkApi {
     }
 }
 
-fn check_caller(protocol_version: i32, account_id: &str) -> Result<String, Status> {
+/// The calling account, as its signature proved it (checked by the auth layer in front of this service);
+/// the account the request names must be the same.
+fn check_caller<T>(request: &Request<T>, protocol_version: i32, claimed: &str) -> Result<String, Status> {
     if protocol_version != peer::ProtocolVersion::ProtocolVersion1 as i32 {
         return Err(to_status(DomainError::invalid(
             "protocol_version",
@@ -35,8 +38,16 @@ fn check_caller(protocol_version: i32, account_id: &str) -> Result<String, Statu
             format!("this service speaks peer protocol version 1, not {protocol_version}"),
         )));
     }
-    ids::parse_account("initiator_account_id", account_id).map_err(to_status)?;
-    Ok(account_id.to_owned())
+    let proven = request.extensions().get::<PeerAccount>().ok_or_else(|| {
+        to_status(DomainError::unauthenticated("IncompleteSignature", "a peer call must be signed by its account"))
+    })?;
+    if proven.0 != claimed {
+        return Err(to_status(DomainError::permission_denied(
+            "Forbidden.PeerAccount",
+            format!("the call is signed by account {} but speaks for account {claimed:?}", proven.0),
+        )));
+    }
+    Ok(proven.0.clone())
 }
 
 /// Whether `ri` is (or is becoming) connected to an end of `account`.
@@ -50,8 +61,8 @@ const PUSH_BUFFER: usize = 256;
 #[tonic::async_trait]
 impl PeerLink for PeerLinkApi {
     async fn admit(&self, request: Request<peer::AdmitRequest>) -> Result<Response<peer::AdmitReply>, Status> {
+        let from = check_caller(&request, request.get_ref().protocol_version, &request.get_ref().initiator_account_id)?;
         let r = request.into_inner();
-        let from = check_caller(r.protocol_version, &r.initiator_account_id)?;
         let connect = admit_request_from_pb(r).map_err(to_status)?;
         let _span =
             tracing::info_span!("admit", peer_account = %from, router_interface_id = %connect.names.interface_id);
@@ -60,8 +71,8 @@ impl PeerLink for PeerLinkApi {
     }
 
     async fn deliver(&self, request: Request<peer::DeliverRequest>) -> Result<Response<peer::DeliverReply>, Status> {
+        let from = check_caller(&request, request.get_ref().protocol_version, &request.get_ref().initiator_account_id)?;
         let r = request.into_inner();
-        let from = check_caller(r.protocol_version, &r.initiator_account_id)?;
         let reports = r.reports.into_iter().map(report_from_pb).collect::<Result<Vec<_>, _>>().map_err(to_status)?;
         let batch = PeerReports { reports, full: r.full };
         let answer = self.account.call(move |a| a.apply_peer_reports(&from, &batch)).await.map_err(to_status)?;
@@ -75,8 +86,7 @@ impl PeerLink for PeerLinkApi {
         &self,
         request: Request<peer::SubscribeRequest>,
     ) -> Result<Response<Self::SubscribeStream>, Status> {
-        let r = request.into_inner();
-        let from = check_caller(r.protocol_version, &r.initiator_account_id)?;
+        let from = check_caller(&request, request.get_ref().protocol_version, &request.get_ref().initiator_account_id)?;
         tracing::info!(peer_account = %from, "initiator subscribed");
         // Subscribe before taking the snapshot, so no change falls between the two.
         let events = self.account.subscribe();

@@ -43,7 +43,10 @@ impl Role for InitiatorRole {
     fn start(&self, account: &Account, config: &ServiceConfig) -> Vec<JoinHandle<()>> {
         self.peers
             .iter()
-            .map(|peer| link::spawn(account.clone(), peer.clone(), self.dialer.clone(), config.transition_delay))
+            .map(|peer| {
+                let key = config.peer_secrets().signing_key(&peer.account_id);
+                link::spawn(account.clone(), peer.clone(), key, self.dialer.clone(), config.transition_delay)
+            })
             .collect()
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use shared::account::{Account, Event, PeerReports};
 use shared::api::peer::v1::{self as peer, peer_link_client::PeerLinkClient};
+use shared::auth::{AccessKey, PeerSigned};
 use shared::config::PeerAddress;
 use shared::domain::DomainError;
 use shared::domain::lifecycle::{self, ConnectRequest};
@@ -32,7 +33,17 @@ enum LinkDown {
     Local(#[from] DomainError),
 }
 
-pub fn spawn(account: Account, peer: PeerAddress, dialer: Arc<dyn Dialer>, delay: Duration) -> JoinHandle<()> {
+/// The peer link's client: every call signed with the secret shared with the peer, every answer proven.
+type Client = PeerLinkClient<PeerSigned<Channel>>;
+
+/// `key`: this account's signing key towards the peer; without one the link cannot be made, and says so.
+pub fn spawn(
+    account: Account,
+    peer: PeerAddress,
+    key: Option<AccessKey>,
+    dialer: Arc<dyn Dialer>,
+    delay: Duration,
+) -> JoinHandle<()> {
     let span = tracing::info_span!("peer_link", account_id = %account.account_id(), peer_account = %peer.account_id);
     let link = async move {
         let mut backoff = Backoff::new();
@@ -40,6 +51,7 @@ pub fn spawn(account: Account, peer: PeerAddress, dialer: Arc<dyn Dialer>, delay
             let mut link = Link {
                 account: account.clone(),
                 peer: peer.clone(),
+                key: key.clone(),
                 dialer: dialer.clone(),
                 delay,
                 sent: HashMap::new(),
@@ -60,6 +72,7 @@ pub fn spawn(account: Account, peer: PeerAddress, dialer: Arc<dyn Dialer>, delay
 struct Link {
     account: Account,
     peer: PeerAddress,
+    key: Option<AccessKey>,
     dialer: Arc<dyn Dialer>,
     delay: Duration,
     /// The version of each end last delivered, so an unchanged report is not sent twice.
@@ -69,8 +82,14 @@ struct Link {
 impl Link {
     /// One session: returns Ok when the account shuts down, Err when the link drops.
     async fn run(&mut self, backoff: &mut Backoff) -> Result<(), LinkDown> {
+        let key = self.key.clone().ok_or_else(|| {
+            DomainError::new_unavailable(format!(
+                "no secret is shared with account {}: give both services --peer-key {}=SECRET",
+                self.peer.account_id, self.peer.account_id
+            ))
+        })?;
         let channel = self.dialer.dial(&self.peer.url).await?;
-        let mut client = PeerLinkClient::new(channel);
+        let mut client = PeerLinkClient::new(PeerSigned::new(channel, key));
         let mut events = self.account.subscribe();
         let mut incoming = client
             .subscribe(peer::SubscribeRequest {
@@ -99,7 +118,7 @@ impl Link {
 
     /// After (re)connecting: the connects still waiting, then every end that names the peer, in full, so
     /// the peer also learns which of its partners were deleted meanwhile.
-    async fn resync(&mut self, client: &mut PeerLinkClient<Channel>) -> Result<(), LinkDown> {
+    async fn resync(&mut self, client: &mut Client) -> Result<(), LinkDown> {
         for request in self.account.pending_connects(&self.peer.account_id) {
             self.admit(client, request).await?;
         }
@@ -108,7 +127,7 @@ impl Link {
     }
 
     /// Tells the peer about a change of a local end that concerns it.
-    async fn forward(&mut self, client: &mut PeerLinkClient<Channel>, event: &Event) -> Result<(), LinkDown> {
+    async fn forward(&mut self, client: &mut Client, event: &Event) -> Result<(), LinkDown> {
         let ri = event.router_interface();
         if !self.concerns(ri) {
             return Ok(());
@@ -128,7 +147,7 @@ impl Link {
         ri.link.as_ref().map_or(&ri.opposite.owner_id, |l| &l.opposite.owner_id) == &self.peer.account_id
     }
 
-    async fn admit(&mut self, client: &mut PeerLinkClient<Channel>, request: ConnectRequest) -> Result<(), LinkDown> {
+    async fn admit(&mut self, client: &mut Client, request: ConnectRequest) -> Result<(), LinkDown> {
         tokio::time::sleep(self.delay).await;
         let id = request.initiator.interface_id.clone();
         self.sent.insert(id.clone(), request.initiator.version);
@@ -148,12 +167,7 @@ impl Link {
         }
     }
 
-    async fn deliver(
-        &mut self,
-        client: &mut PeerLinkClient<Channel>,
-        reports: Vec<EndReport>,
-        full: bool,
-    ) -> Result<(), LinkDown> {
+    async fn deliver(&mut self, client: &mut Client, reports: Vec<EndReport>, full: bool) -> Result<(), LinkDown> {
         tokio::time::sleep(self.delay).await;
         let reply = client
             .deliver(peer::DeliverRequest {
@@ -175,18 +189,14 @@ impl Link {
         Ok(())
     }
 
-    async fn apply(&mut self, client: &mut PeerLinkClient<Channel>, batch: peer::ReportBatch) -> Result<(), LinkDown> {
+    async fn apply(&mut self, client: &mut Client, batch: peer::ReportBatch) -> Result<(), LinkDown> {
         let reports = batch.reports.into_iter().map(report_from_pb).collect::<Result<Vec<_>, _>>()?;
         self.apply_reports(client, PeerReports { reports, full: false }).await
     }
 
     /// Applies the acceptor's reports. Whether an acceptor end is gone is learnt from the acceptor's answer
     /// to a delivery, never from its absence here: a report may have been taken before a connect it missed.
-    async fn apply_reports(
-        &mut self,
-        client: &mut PeerLinkClient<Channel>,
-        batch: PeerReports,
-    ) -> Result<(), LinkDown> {
+    async fn apply_reports(&mut self, client: &mut Client, batch: PeerReports) -> Result<(), LinkDown> {
         let from = self.peer.account_id.clone();
         let answer = self.account.call(move |a| a.apply_peer_reports(&from, &batch)).await?;
         if answer.resend.is_empty() { Ok(()) } else { self.deliver(client, answer.resend, false).await }

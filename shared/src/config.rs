@@ -1,5 +1,6 @@
 //! Command-line flags (each with an env var) shared by both services, validated into a config.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use clap::{ArgMatches, Args, Command, FromArgMatches};
 
 use crate::account::{BillingSettings, DEFAULT_INITIAL_BALANCE};
-use crate::auth::{AccessKey, Credentials};
+use crate::auth::{AccessKey, Credentials, PeerSecrets};
 use crate::domain::ids;
 use crate::domain::prices::{Money, PriceTable};
 
@@ -58,9 +59,42 @@ pub struct ServiceArgs {
     pub operator_key_id: Option<String>,
     #[arg(long, env = "PEERING_OPERATOR_KEY_SECRET", requires = "operator_key_id", hide_env_values = true)]
     pub operator_key_secret: Option<String>,
-    /// Use the well-known development keys (LTAIdev<account id>): INSECURE, for local demos only.
+    /// Use the well-known development keys (LTAIdev<account id>) and peer secrets: INSECURE, for local demos
+    /// only.
     #[arg(long, env = "PEERING_DEV_CREDENTIALS")]
     pub dev_credentials: bool,
+    /// The secret this account shares with a peer account, ACCOUNT_ID=SECRET, given to both services
+    /// (repeatable; env: comma-separated). The peer link proves each side's account with it.
+    #[arg(long = "peer-key", env = "PEERING_PEER_KEYS", value_delimiter = ',', hide_env_values = true)]
+    pub peer_keys: Vec<PeerKey>,
+}
+
+/// A secret shared with a peer account: `ACCOUNT_ID=SECRET`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PeerKey {
+    pub account_id: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for PeerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerKey").field("account_id", &self.account_id).finish_non_exhaustive()
+    }
+}
+
+impl std::str::FromStr for PeerKey {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (account_id, secret) = s
+            .split_once('=')
+            .ok_or_else(|| "a peer key is ACCOUNT_ID=SECRET (e.g. 1000000000000002=s3cret)".to_owned())?;
+        ids::parse_account("the peer key's account id", account_id).map_err(|e| e.message)?;
+        if secret.len() < 8 || secret.len() > 128 || !secret.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(format!("the peer key for {account_id} must be 8 to 128 printable ASCII characters"));
+        }
+        Ok(Self { account_id: account_id.to_owned(), secret: secret.to_owned() })
+    }
 }
 
 /// The defaults that make one binary a given account out of the box.
@@ -108,6 +142,15 @@ pub struct ServiceConfig {
     pub runtime: Runtime,
     pub billing: BillingSettings,
     pub credentials: CredentialSource,
+    /// Secrets shared with peer accounts, by account id.
+    pub peer_keys: BTreeMap<String, String>,
+}
+
+impl ServiceConfig {
+    /// The secrets the peer link proves accounts with.
+    pub fn peer_secrets(&self) -> PeerSecrets {
+        PeerSecrets::new(&self.account_id, self.credentials.development, self.peer_keys.clone())
+    }
 }
 
 /// Where the service's AccessKeys come from; flags override either half.
@@ -169,6 +212,7 @@ impl ServiceConfig {
             runtime: Runtime::Process,
             billing: BillingSettings::default(),
             credentials: CredentialSource::default(),
+            peer_keys: BTreeMap::new(),
         }
     }
 }
@@ -220,6 +264,7 @@ impl ServiceArgs {
                 account: key("--access-key-id", self.access_key_id, self.access_key_secret)?,
                 operator: key("--operator-key-id", self.operator_key_id, self.operator_key_secret)?,
             },
+            peer_keys: self.peer_keys.into_iter().map(|k| (k.account_id, k.secret)).collect(),
         })
     }
 }
@@ -318,6 +363,15 @@ mod tests {
         let dev = parse_from(&["--dev-credentials", "--in-memory"]).unwrap();
         let keys = dev.credentials.resolve(&dev.account_id, &dev.storage).unwrap();
         assert_eq!(keys, Credentials::development("1000000000000001"));
+    }
+
+    #[test]
+    fn peer_keys() {
+        let c = parse_from(&["--peer-key", "1000000000000002=long-enough"]).unwrap();
+        assert_eq!(c.peer_secrets().with("1000000000000002").as_deref(), Some("long-enough"));
+        assert_eq!(c.peer_secrets().with("1000000000000003"), None);
+        assert!(parse_from(&["--peer-key", "1000000000000002=short"]).unwrap_err().contains("8 to 128"));
+        assert!(parse_from(&["--peer-key", "12=long-enough"]).is_err());
     }
 
     #[test]

@@ -194,7 +194,7 @@ where
     tracing::info!(account_name = %config.account_name, listen = %config.listen, "serving");
     let mut routes = role.routes(&account, config).unwrap_or_default();
     let server = Server::builder()
-        .layer(AuthLayer::new(credentials))
+        .layer(AuthLayer::new(credentials, config.peer_secrets()))
         .add_routes(std::mem::take(&mut routes))
         .add_service(health_service)
         .add_service(reflection_v1)

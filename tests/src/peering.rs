@@ -32,9 +32,15 @@ impl Flags {
     }
 }
 
-/// Starts an acceptor-svc as `account_id`.
+/// The secret the harness gives a pair of accounts for their peer link (both services get it).
+pub fn peer_key(initiator: &str, acceptor: &str) -> String {
+    shared::auth::development_secret(initiator, acceptor)
+}
+
+/// Starts an acceptor-svc as `account_id`, sharing a peer secret with account A.
 pub async fn start_acceptor(account_id: &str, data_dir: Option<&Path>, flags: &Flags) -> Service {
     let mut args = vec!["--account-id".to_owned(), account_id.to_owned()];
+    args.extend(["--peer-key".to_owned(), format!("{ACCOUNT_A}={}", peer_key(ACCOUNT_A, account_id))]);
     args.extend(flags.args());
     Service::start_with(Binary::Acceptor, data_dir, "127.0.0.1:0".parse().unwrap(), &args).await
 }
@@ -44,6 +50,7 @@ pub async fn start_initiator(peers: &[(&str, &Service)], data_dir: Option<&Path>
     let mut args = vec!["--account-id".to_owned(), ACCOUNT_A.to_owned()];
     for (account, service) in peers {
         args.extend(["--peer".to_owned(), format!("{account}={}", service.url())]);
+        args.extend(["--peer-key".to_owned(), format!("{account}={}", peer_key(ACCOUNT_A, account))]);
     }
     args.extend(flags.args());
     Service::start_with(Binary::Initiator, data_dir, "127.0.0.1:0".parse().unwrap(), &args).await

@@ -161,3 +161,95 @@ async fn health_and_reflection_need_no_credential_and_grpcurl_signs_with_peering
     let replayed = grpcurl(flags);
     assert!(String::from_utf8_lossy(&replayed.stderr).contains("SignatureNonceUsed"));
 }
+
+/// A process that claims account A on the peer link without the secret A shares with B.
+#[tokio::test]
+async fn an_impostor_initiator_is_refused_and_nothing_changes_on_the_acceptor() {
+    use scenario_tests::ACCOUNT_A;
+    use scenario_tests::peering::{Flags, connect, peer_key, prepare_connection, start_pair, wait_agreement};
+    use shared::api::peer::v1::{self as peer, peer_link_client::PeerLinkClient};
+    use shared::auth::PeerSigned;
+
+    let (a, b) = start_pair(&Flags::default(), None, None).await;
+    let ends = prepare_connection(&a, &b, ACCOUNT_B).await;
+    connect(&a, &ends.initiator).await.unwrap();
+    let (initiator, before) = wait_agreement(&a, &b, &ends, std::time::Duration::from_secs(10)).await;
+    let acceptor_now = || async { scenario_tests::describe(&mut b.router_interfaces().await, &ends.acceptor).await };
+
+    // A whole impostor service: its first resync would tell B that account A has no ends at all.
+    let impostor_args: Vec<String> = [
+        "--account-id",
+        ACCOUNT_A,
+        "--peer",
+        &format!("{ACCOUNT_B}={}", b.url()),
+        "--peer-key",
+        &format!("{ACCOUNT_B}=a-guessed-secret"),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let impostor = Service::start_with(Binary::Initiator, None, "127.0.0.1:0".parse().unwrap(), &impostor_args).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(acceptor_now().await, before, "the impostor's link was refused; B's end is as it was");
+    drop(impostor);
+
+    // The same forgery by hand: "A's end was deleted", signed with a guessed secret, then by the wrong
+    // account, then replayed; only the genuine signature would be believed.
+    let forged_report = peer::DeliverRequest {
+        protocol_version: peer::ProtocolVersion::ProtocolVersion1.into(),
+        initiator_account_id: ACCOUNT_A.into(),
+        reports: vec![peer::EndReport {
+            interface_id: ends.initiator.clone(),
+            owner_id: ACCOUNT_A.into(),
+            router_id: initiator.router_id.clone(),
+            router_type: initiator.router_type,
+            region_id: initiator.region_id.clone(),
+            status: initiator.status,
+            spec: initiator.spec.clone(),
+            version: 1_000_000,
+            deleted: true,
+            ..Default::default()
+        }],
+        full: false,
+    };
+    let peer_client = |secret: String| {
+        let channel = tonic::transport::Channel::from_shared(b.url()).unwrap().connect_lazy();
+        let key = AccessKey { access_key_id: format!("peer:{ACCOUNT_A}"), access_key_secret: secret };
+        PeerLinkClient::new(PeerSigned::new(channel, key))
+    };
+    let refused = peer_client("a-guessed-secret".into()).deliver(forged_report.clone()).await.unwrap_err();
+    assert_eq!((refused.code(), reason(&refused).as_str()), (Code::Unauthenticated, "SignatureDoesNotMatch"));
+    let other_account =
+        peer::DeliverRequest { initiator_account_id: "1000000000000003".into(), ..forged_report.clone() };
+    let refused = peer_client(peer_key(ACCOUNT_A, ACCOUNT_B)).deliver(other_account).await.unwrap_err();
+    assert_eq!((refused.code(), reason(&refused).as_str()), (Code::PermissionDenied, "Forbidden.PeerAccount"));
+    assert_eq!(acceptor_now().await, before, "nothing changed on the acceptor");
+
+    // The control: signed with the secret A and B share, the same message is believed.
+    peer_client(peer_key(ACCOUNT_A, ACCOUNT_B)).deliver(forged_report).await.unwrap();
+    let after = acceptor_now().await;
+    assert_eq!(after.opposite_interface_status(), pb::Status::Deleted, "{after:?}");
+}
+
+/// Two services that do not share the same secret never link: a misconfigured (or impostor) acceptor admits
+/// nothing. (That an answer without the acceptor's proof is not believed is a unit test of `PeerSigned`.)
+#[tokio::test]
+async fn services_holding_different_secrets_never_link() {
+    use scenario_tests::peering::{Flags, prepare_connection, start_initiator};
+    let wrong_b = Service::start_with(
+        Binary::Acceptor,
+        None,
+        "127.0.0.1:0".parse().unwrap(),
+        &["--account-id", ACCOUNT_B, "--peer-key", &format!("{}=not-the-shared-secret", scenario_tests::ACCOUNT_A)]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect::<Vec<_>>(),
+    )
+    .await;
+    let a = start_initiator(&[(ACCOUNT_B, &wrong_b)], None, &Flags::default()).await;
+    let ends = prepare_connection(&a, &wrong_b, ACCOUNT_B).await;
+    let status = scenario_tests::peering::connect(&a, &ends.initiator).await.unwrap();
+    assert_eq!(status, pb::Status::Connecting, "no admission from a service that is not the account A knows");
+    let acceptor = scenario_tests::describe(&mut wrong_b.router_interfaces().await, &ends.acceptor).await;
+    assert_eq!(acceptor.status(), pb::Status::Idle);
+}

@@ -3,21 +3,24 @@
 //! timestamp and a single-use nonce with the key's secret (HMAC-SHA256), and sends the key id, the
 //! timestamp, the nonce and the signature as metadata. The service checks the signature, refuses a
 //! timestamp more than 15 minutes off its own clock, and refuses a nonce it has seen (a replay).
-//! The operator's calls (SimulationService) need the operator key.
+//! The operator's calls (SimulationService) need the operator key; the peer link's calls a key per pair of
+//! accounts (`peer`).
 //!
 //! The signature covers the call, not the message: TLS (`--tls-cert`) protects the message in transit.
 //! That keeps a signature computable for grpcurl users (`peeringctl sign METHOD` prints the headers).
 
 mod client;
 mod credentials;
+mod peer;
 mod server;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-pub use client::{Signed, SigningLayer};
+pub use client::{PeerSigned, Signed, SigningLayer};
 pub use credentials::{AccessKey, CREDENTIALS_FILE, Credentials};
+pub use peer::{PEER_KEY_PREFIX, PEER_PROOF_HEADER, PeerAccount, PeerSecrets, development_secret, proof};
 pub use server::AuthLayer;
 
 /// The signing method's name, the first line of what is signed.
@@ -26,6 +29,9 @@ pub const ACCESS_KEY_ID_HEADER: &str = "x-acs-accesskey-id";
 pub const DATE_HEADER: &str = "x-acs-date";
 pub const NONCE_HEADER: &str = "x-acs-signature-nonce";
 pub const SIGNATURE_HEADER: &str = "x-acs-signature";
+
+/// The future of a layer that does some work around the inner service's.
+type BoxFuture<T, E> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, E>> + Send>>;
 
 /// A signed call is accepted this far from the service's clock, either way.
 pub const MAX_SKEW: chrono::Duration = chrono::Duration::minutes(15);

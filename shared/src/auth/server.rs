@@ -1,17 +1,16 @@
 //! The service side: a tower layer in front of every gRPC service that lets a call through only when it
-//! is signed by the key its service needs. Health, reflection and the peer link need no account key
-//! (the peer link proves itself by its own means).
+//! is signed by the key its service needs: the account's, the operator's, or (the peer link) the secret
+//! shared with the calling account. Health and reflection are open.
 
 use std::collections::{HashMap, VecDeque};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use chrono::{DateTime, Utc};
 
 use super::{
-    ACCESS_KEY_ID_HEADER, AccessKey, Credentials, DATE_HEADER, MAX_SKEW, NONCE_HEADER, SIGNATURE_HEADER, SignedHeaders,
+    ACCESS_KEY_ID_HEADER, AccessKey, Credentials, DATE_HEADER, MAX_SKEW, NONCE_HEADER, PEER_KEY_PREFIX,
+    PEER_PROOF_HEADER, PeerAccount, PeerSecrets, SIGNATURE_HEADER, SignedHeaders,
 };
 use crate::domain::DomainError;
 use crate::grpc::to_status;
@@ -20,6 +19,19 @@ use crate::grpc::to_status;
 const OPERATOR_SERVICES: &[&str] = &["/expressconnect.v1.SimulationService/"];
 /// Calls to these need the account's key.
 const ACCOUNT_API: &str = "/expressconnect.v1.";
+/// Calls to these need a peer account's shared secret.
+const PEER_API: &str = "/expressconnect.peer.v1.";
+
+/// What a call that passed proved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Admitted {
+    /// Needs no proof (health, reflection).
+    Open,
+    /// Signed by the account's or the operator's key.
+    Signed,
+    /// Signed by a peer account; the answer carries the proof of this side.
+    Peer { account: String, proof: String },
+}
 
 /// At most this many nonces are remembered; the oldest go first (they are past the skew window long
 /// before this fills at any rate a service can serve).
@@ -28,19 +40,23 @@ const NONCE_CAPACITY: usize = 1_000_000;
 #[derive(Debug, Clone)]
 pub struct AuthLayer {
     credentials: Arc<Credentials>,
+    peers: Arc<PeerSecrets>,
     nonces: Arc<Mutex<Nonces>>,
 }
 
 impl AuthLayer {
-    pub fn new(credentials: Credentials) -> Self {
-        Self { credentials: Arc::new(credentials), nonces: Arc::default() }
+    pub fn new(credentials: Credentials, peers: PeerSecrets) -> Self {
+        Self { credentials: Arc::new(credentials), peers: Arc::new(peers), nonces: Arc::default() }
     }
 
-    /// Checks a call to `path` with `metadata`; `Ok` lets it through.
-    fn check(&self, path: &str, headers: &http::HeaderMap) -> Result<(), DomainError> {
+    /// Checks a call to `path` with `headers`; `Ok` lets it through.
+    fn check(&self, path: &str, headers: &http::HeaderMap) -> Result<Admitted, DomainError> {
+        if path.starts_with(PEER_API) {
+            return self.check_peer(path, headers);
+        }
         let operator = OPERATOR_SERVICES.iter().any(|p| path.starts_with(p));
         if !operator && !path.starts_with(ACCOUNT_API) {
-            return Ok(());
+            return Ok(Admitted::Open);
         }
         let signed = signed_headers(headers)?;
         let (needed, other) = if operator {
@@ -49,6 +65,32 @@ impl AuthLayer {
             (&self.credentials.account, &self.credentials.operator)
         };
         check_key(needed, other, operator, &signed.access_key_id)?;
+        self.check_signature(needed, path, &signed)?;
+        Ok(Admitted::Signed)
+    }
+
+    /// A peer call: signed as `peer:<account>` with the secret this service shares with that account.
+    fn check_peer(&self, path: &str, headers: &http::HeaderMap) -> Result<Admitted, DomainError> {
+        let signed = signed_headers(headers)?;
+        let account = signed.access_key_id.strip_prefix(PEER_KEY_PREFIX).unwrap_or_default().to_owned();
+        let known = crate::domain::ids::parse_account("peer account", &account).is_ok();
+        let secret = self.peers.with(&account).filter(|_| known).ok_or_else(|| {
+            DomainError::unauthenticated(
+                "InvalidAccessKeyId.NotFound",
+                format!(
+                    "{ACCESS_KEY_ID_HEADER} {:?} is not a peer account of this service (give both services \
+                     --peer-key ACCOUNT=SECRET)",
+                    signed.access_key_id
+                ),
+            )
+        })?;
+        let key = AccessKey { access_key_id: signed.access_key_id.clone(), access_key_secret: secret.clone() };
+        self.check_signature(&key, path, &signed)?;
+        Ok(Admitted::Peer { account, proof: super::proof(&secret, &signed.nonce) })
+    }
+
+    /// The time, the nonce and the signature of a call by `key`.
+    fn check_signature(&self, key: &AccessKey, path: &str, signed: &SignedHeaders) -> Result<(), DomainError> {
         let now = Utc::now();
         let date = DateTime::parse_from_rfc3339(&signed.date).map_err(|_| {
             DomainError::unauthenticated(
@@ -72,7 +114,7 @@ impl AuthLayer {
                 format!("{NONCE_HEADER} must be 8 to 64 characters"),
             ));
         }
-        if !super::verify(needed, path, &signed) {
+        if !super::verify(key, path, signed) {
             return Err(DomainError::unauthenticated(
                 "SignatureDoesNotMatch",
                 format!("the signature is not {}'s signature of this call", signed.access_key_id),
@@ -170,8 +212,6 @@ pub struct Authenticated<S> {
     inner: S,
 }
 
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
-
 impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for Authenticated<S>
 where
     S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>> + Clone + Send + 'static,
@@ -181,15 +221,26 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = BoxFuture<Self::Response, Self::Error>;
+    type Future = super::BoxFuture<Self::Response, Self::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut request: http::Request<ReqBody>) -> Self::Future {
         match self.layer.check(request.uri().path(), request.headers()) {
-            Ok(()) => Box::pin(self.inner.call(request)),
+            Ok(Admitted::Open | Admitted::Signed) => Box::pin(self.inner.call(request)),
+            Ok(Admitted::Peer { account, proof }) => {
+                request.extensions_mut().insert(PeerAccount(account));
+                let answer = self.inner.call(request);
+                Box::pin(async move {
+                    let mut response = answer.await?;
+                    if let Ok(proof) = http::HeaderValue::from_str(&proof) {
+                        response.headers_mut().insert(PEER_PROOF_HEADER, proof);
+                    }
+                    Ok(response)
+                })
+            }
             Err(refusal) => {
                 tracing::info!(path = request.uri().path(), reason = %refusal.reason, "call refused");
                 let response = to_status(refusal).into_http();
@@ -205,7 +256,10 @@ mod tests {
     use crate::domain::ErrorKind;
 
     fn layer() -> AuthLayer {
-        AuthLayer::new(Credentials::development("1000000000000001"))
+        AuthLayer::new(
+            Credentials::development("1000000000000001"),
+            PeerSecrets::new("1000000000000001", false, [("1000000000000003".to_owned(), "pair".to_owned())].into()),
+        )
     }
 
     fn headers(signed: &SignedHeaders) -> http::HeaderMap {
@@ -229,7 +283,7 @@ mod tests {
         let layer = layer();
         let keys = Credentials::development("1000000000000001");
         let good = super::super::sign(&keys.account, CREATE, Utc::now());
-        assert!(layer.check(CREATE, &headers(&good)).is_ok());
+        assert_eq!(layer.check(CREATE, &headers(&good)), Ok(Admitted::Signed));
         assert_eq!(refusal(&layer, CREATE, &good), (ErrorKind::Unauthenticated, "SignatureNonceUsed".into()));
         let stranger = Credentials::development("1000000000000002").account;
         let theirs = super::super::sign(&stranger, CREATE, Utc::now());
@@ -247,6 +301,29 @@ mod tests {
         let e = layer.check(CREATE, &http::HeaderMap::new()).unwrap_err();
         assert_eq!((e.kind, e.reason.as_str()), (ErrorKind::Unauthenticated, "IncompleteSignature"));
         assert!(layer.check("/grpc.health.v1.Health/Check", &http::HeaderMap::new()).is_ok());
+    }
+
+    #[test]
+    fn a_peer_call_proves_its_account_by_the_pair_secret() {
+        let layer = layer();
+        const ADMIT: &str = "/expressconnect.peer.v1.PeerLink/Admit";
+        let peer = AccessKey { access_key_id: "peer:1000000000000003".into(), access_key_secret: "pair".into() };
+        let signed = super::super::sign(&peer, ADMIT, Utc::now());
+        let expected =
+            Admitted::Peer { account: "1000000000000003".into(), proof: super::super::proof("pair", &signed.nonce) };
+        assert_eq!(layer.check(ADMIT, &headers(&signed)), Ok(expected));
+        assert_eq!(refusal(&layer, ADMIT, &signed).1, "SignatureNonceUsed", "a replayed peer call");
+        let impostor = AccessKey { access_key_secret: "guess".into(), ..peer.clone() };
+        assert_eq!(
+            refusal(&layer, ADMIT, &super::super::sign(&impostor, ADMIT, Utc::now())).1,
+            "SignatureDoesNotMatch"
+        );
+        let stranger = AccessKey { access_key_id: "peer:1000000000000009".into(), ..peer };
+        assert_eq!(
+            refusal(&layer, ADMIT, &super::super::sign(&stranger, ADMIT, Utc::now())).1,
+            "InvalidAccessKeyId.NotFound"
+        );
+        assert_eq!(layer.check(ADMIT, &http::HeaderMap::new()).unwrap_err().reason, "IncompleteSignature");
     }
 
     #[test]
