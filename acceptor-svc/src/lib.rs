@@ -5,7 +5,7 @@ mod peer_service;
 
 use shared::account::Account;
 use shared::api::peer::v1::peer_link_server::PeerLinkServer;
-use shared::config::ServiceConfig;
+use shared::config::{PEER_MAX_MESSAGE_BYTES, ServiceConfig};
 use shared::server::Role;
 use tonic::service::Routes;
 
@@ -17,6 +17,11 @@ pub struct AcceptorRole;
 
 impl Role for AcceptorRole {
     fn routes(&self, account: &Account, config: &ServiceConfig) -> Option<Routes> {
-        Some(Routes::new(PeerLinkServer::new(PeerLinkApi::new(account.clone(), config.transition_delay))))
+        let api = PeerLinkApi::new(account.clone(), config.transition_delay);
+        Some(Routes::new(
+            PeerLinkServer::new(api)
+                .max_decoding_message_size(PEER_MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(PEER_MAX_MESSAGE_BYTES),
+        ))
     }
 }

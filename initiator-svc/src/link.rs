@@ -8,7 +8,7 @@ use std::time::Duration;
 use shared::account::{Account, Event, PeerReports};
 use shared::api::peer::v1::{self as peer, peer_link_client::PeerLinkClient};
 use shared::auth::{AccessKey, PeerSigned};
-use shared::config::PeerAddress;
+use shared::config::{PEER_MAX_MESSAGE_BYTES, PeerAddress};
 use shared::domain::DomainError;
 use shared::domain::lifecycle::{self, ConnectRequest};
 use shared::domain::model::{EndReport, RouterInterface, Status};
@@ -89,7 +89,9 @@ impl Link {
             ))
         })?;
         let channel = self.dialer.dial(&self.peer.url).await?;
-        let mut client = PeerLinkClient::new(PeerSigned::new(channel, key));
+        let mut client = PeerLinkClient::new(PeerSigned::new(channel, key))
+            .max_decoding_message_size(PEER_MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(PEER_MAX_MESSAGE_BYTES);
         let mut events = self.account.subscribe();
         let mut incoming = client
             .subscribe(peer::SubscribeRequest {

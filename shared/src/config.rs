@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{ArgMatches, Args, Command, FromArgMatches};
 
 use crate::account::{BillingSettings, DEFAULT_INITIAL_BALANCE};
+use crate::admission::Limits;
 use crate::auth::{AccessKey, Credentials, PeerSecrets};
 use crate::domain::ids;
 use crate::domain::prices::{Money, PriceTable};
@@ -67,7 +68,30 @@ pub struct ServiceArgs {
     /// (repeatable; env: comma-separated). The peer link proves each side's account with it.
     #[arg(long = "peer-key", env = "PEERING_PEER_KEYS", value_delimiter = ',', hide_env_values = true)]
     pub peer_keys: Vec<PeerKey>,
+    /// Calls that change state in progress at once; past this a call is answered RESOURCE_EXHAUSTED.
+    #[arg(long, env = "PEERING_MAX_CONCURRENT_WRITES", default_value_t = Limits::default().concurrent_writes)]
+    pub max_concurrent_writes: usize,
+    /// Reads (Describe*, Get*, Check*) in progress at once.
+    #[arg(long, env = "PEERING_MAX_CONCURRENT_READS", default_value_t = Limits::default().concurrent_reads)]
+    pub max_concurrent_reads: usize,
+    /// Calls a second to the public API, all kinds together; 0: no limit.
+    #[arg(long, env = "PEERING_MAX_CALLS_PER_SECOND", default_value_t = 0)]
+    pub max_calls_per_second: u32,
+    /// Open WatchRouterInterfaces streams at once.
+    #[arg(long, env = "PEERING_MAX_WATCH_STREAMS", default_value_t = DEFAULT_WATCH_STREAMS)]
+    pub max_watch_streams: usize,
+    /// The largest request message the public API takes, in bytes.
+    #[arg(long, env = "PEERING_MAX_MESSAGE_BYTES", default_value_t = DEFAULT_MESSAGE_BYTES)]
+    pub max_message_bytes: usize,
 }
+
+/// The largest peer link message: a full resync of many connections is one message.
+pub const PEER_MAX_MESSAGE_BYTES: usize = 64 << 20;
+
+/// Open watch streams at once, unless told otherwise.
+pub const DEFAULT_WATCH_STREAMS: usize = 64;
+/// The largest public request, unless told otherwise: far above any valid request.
+pub const DEFAULT_MESSAGE_BYTES: usize = 1 << 20;
 
 /// A secret shared with a peer account: `ACCOUNT_ID=SECRET`.
 #[derive(Clone, PartialEq, Eq)]
@@ -144,6 +168,9 @@ pub struct ServiceConfig {
     pub credentials: CredentialSource,
     /// Secrets shared with peer accounts, by account id.
     pub peer_keys: BTreeMap<String, String>,
+    pub limits: Limits,
+    pub max_watch_streams: usize,
+    pub max_message_bytes: usize,
 }
 
 impl ServiceConfig {
@@ -213,6 +240,9 @@ impl ServiceConfig {
             billing: BillingSettings::default(),
             credentials: CredentialSource::default(),
             peer_keys: BTreeMap::new(),
+            limits: Limits::default(),
+            max_watch_streams: DEFAULT_WATCH_STREAMS,
+            max_message_bytes: DEFAULT_MESSAGE_BYTES,
         }
     }
 }
@@ -265,8 +295,19 @@ impl ServiceArgs {
                 operator: key("--operator-key-id", self.operator_key_id, self.operator_key_secret)?,
             },
             peer_keys: self.peer_keys.into_iter().map(|k| (k.account_id, k.secret)).collect(),
+            limits: Limits {
+                concurrent_writes: positive("--max-concurrent-writes", self.max_concurrent_writes)?,
+                concurrent_reads: positive("--max-concurrent-reads", self.max_concurrent_reads)?,
+                calls_per_second: self.max_calls_per_second,
+            },
+            max_watch_streams: positive("--max-watch-streams", self.max_watch_streams)?,
+            max_message_bytes: positive("--max-message-bytes", self.max_message_bytes)?,
         })
     }
+}
+
+fn positive(flag: &str, n: usize) -> Result<usize, String> {
+    if n == 0 { Err(format!("{flag} must be at least 1")) } else { Ok(n) }
 }
 
 /// A key pair given by flags (clap makes sure both halves come together).

@@ -3,6 +3,7 @@
 //! and the server bootstrap.
 
 pub mod account;
+pub mod admission;
 pub mod api;
 pub mod auth;
 pub mod billing_clock;
@@ -14,3 +15,6 @@ pub mod grpc;
 pub mod random;
 pub mod server;
 pub mod store;
+
+/// The future of a tower layer that does some work around the inner service's.
+pub(crate) type BoxFuture<T, E> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, E>> + Send>>;

@@ -19,6 +19,7 @@ use tonic_health::ServingStatus;
 use tracing::Instrument;
 
 use crate::account::Account;
+use crate::admission::AdmissionLayer;
 use crate::api::v1::billing_service_server::BillingServiceServer;
 use crate::api::v1::router_interface_service_server::RouterInterfaceServiceServer;
 use crate::api::v1::simulation_service_server::SimulationServiceServer;
@@ -70,6 +71,9 @@ pub fn open_account(config: &ServiceConfig) -> Result<Account, StoreError> {
         .with_inline_calls()
     })
 }
+
+/// HTTP/2 streams one client connection may have open at once.
+const MAX_STREAMS_PER_CONNECTION: u32 = 128;
 
 /// The keys callers must sign with; says loudly when they are the well-known development ones.
 fn credentials(config: &ServiceConfig) -> Result<Credentials, ServerError> {
@@ -193,16 +197,21 @@ where
     };
     tracing::info!(account_name = %config.account_name, listen = %config.listen, "serving");
     let mut routes = role.routes(&account, config).unwrap_or_default();
+    let max = config.max_message_bytes;
+    let router_interfaces = RouterInterfaceApi::new(account.clone(), config.settle_wait, config.max_watch_streams);
     let server = Server::builder()
+        // Unsigned calls are refused before they count against capacity.
         .layer(AuthLayer::new(credentials, config.peer_secrets()))
+        .layer(AdmissionLayer::new(config.limits))
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
         .add_routes(std::mem::take(&mut routes))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(VpcServiceServer::new(VpcApi::new(account.clone())))
-        .add_service(RouterInterfaceServiceServer::new(RouterInterfaceApi::new(account.clone(), config.settle_wait)))
-        .add_service(BillingServiceServer::new(BillingApi::new(account.clone())))
-        .add_service(SimulationServiceServer::new(SimulationApi::new(account.clone())))
+        .add_service(VpcServiceServer::new(VpcApi::new(account.clone())).max_decoding_message_size(max))
+        .add_service(RouterInterfaceServiceServer::new(router_interfaces).max_decoding_message_size(max))
+        .add_service(BillingServiceServer::new(BillingApi::new(account.clone())).max_decoding_message_size(max))
+        .add_service(SimulationServiceServer::new(SimulationApi::new(account.clone())).max_decoding_message_size(max))
         .serve_with_incoming_shutdown(incoming, drain);
     // A client's stream that never ends (a health Watch, say) must not keep the service from stopping:
     // past the grace period the remaining connections are dropped.

@@ -345,9 +345,7 @@ impl Account {
         filter: &RouterInterfaceFilter,
         page: PageRequest,
     ) -> DomainResult<Page<RouterInterface>> {
-        for id in &filter.ids {
-            ids::parse("router_interface_ids", ids::ROUTER_INTERFACE, id)?;
-        }
+        ids::parse_list("router_interface_ids", ids::ROUTER_INTERFACE, &filter.ids)?;
         if !filter.region_id.is_empty() {
             catalog::region("region_id", &filter.region_id)?;
         }

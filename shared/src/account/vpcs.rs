@@ -84,9 +84,7 @@ impl Account {
         if !region_id.is_empty() {
             catalog::region("region_id", region_id)?;
         }
-        for id in vpc_ids {
-            ids::parse("vpc_ids", ids::VPC, id)?;
-        }
+        ids::parse_list("vpc_ids", ids::VPC, vpc_ids)?;
         Ok(self.read(|state, _| {
             let mut vpcs: Vec<Vpc> = state
                 .vpcs()
@@ -131,9 +129,7 @@ impl Account {
         if !region_id.is_empty() {
             catalog::region("region_id", region_id)?;
         }
-        for id in vbr_ids {
-            ids::parse("vbr_ids", ids::VBR, id)?;
-        }
+        ids::parse_list("vbr_ids", ids::VBR, vbr_ids)?;
         Ok(self.read(|state, _| {
             let mut vbrs: Vec<Vbr> = state
                 .vbrs()

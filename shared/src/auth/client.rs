@@ -91,7 +91,7 @@ where
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = super::BoxFuture<Self::Response, Self::Error>;
+    type Future = crate::BoxFuture<Self::Response, Self::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)

@@ -30,9 +30,6 @@ pub const DATE_HEADER: &str = "x-acs-date";
 pub const NONCE_HEADER: &str = "x-acs-signature-nonce";
 pub const SIGNATURE_HEADER: &str = "x-acs-signature";
 
-/// The future of a layer that does some work around the inner service's.
-type BoxFuture<T, E> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, E>> + Send>>;
-
 /// A signed call is accepted this far from the service's clock, either way.
 pub const MAX_SKEW: chrono::Duration = chrono::Duration::minutes(15);
 

@@ -54,6 +54,24 @@ pub fn parse<'a>(field: &str, prefix: &str, value: &'a str) -> DomainResult<&'a 
     }
 }
 
+/// A request names at most this many ids in one list.
+pub const MAX_IDS_PER_LIST: usize = 100;
+
+/// Checks every id of a list (and that the list is not too long).
+pub fn parse_list(field: &str, prefix: &str, values: &[String]) -> DomainResult<()> {
+    if values.len() > MAX_IDS_PER_LIST {
+        return Err(DomainError::invalid(
+            field,
+            "InvalidParameter",
+            format!("{field} names {} ids; at most {MAX_IDS_PER_LIST} per request", values.len()),
+        ));
+    }
+    for value in values {
+        parse(field, prefix, value)?;
+    }
+    Ok(())
+}
+
 /// Checks a 16-digit account id.
 pub fn parse_account<'a>(field: &str, value: &'a str) -> DomainResult<&'a str> {
     if value.is_empty() {

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc};
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
@@ -11,7 +13,7 @@ use super::convert::{self, decode, int32, router_interface_to_pb, status_to_pb};
 use crate::account::{Account, Event, ModifyAttributes, PageRequest, RouterInterfaceFilter};
 use crate::api::v1::{self as pb, router_interface_service_server::RouterInterfaceService};
 use crate::domain::rules::{NewRouterInterface, PeeringForm};
-use crate::domain::{DomainResult, ids};
+use crate::domain::{DomainError, DomainResult, ids};
 
 #[derive(Debug, Clone)]
 pub struct RouterInterfaceApi {
@@ -19,11 +21,13 @@ pub struct RouterInterfaceApi {
     /// How long Connect, Deactivate and Activate wait for the other end before answering with a
     /// transitional status.
     settle_wait: Duration,
+    /// One permit per open watch stream.
+    watches: Arc<Semaphore>,
 }
 
 impl RouterInterfaceApi {
-    pub fn new(account: Account, settle_wait: Duration) -> Self {
-        Self { account, settle_wait }
+    pub fn new(account: Account, settle_wait: Duration, max_watch_streams: usize) -> Self {
+        Self { account, settle_wait, watches: Arc::new(Semaphore::new(max_watch_streams)) }
     }
 
     /// Runs a connection change, then waits (up to `settle_wait`) for the other end to follow.
@@ -241,9 +245,14 @@ impl RouterInterfaceService for RouterInterfaceApi {
         request: Request<pb::WatchRouterInterfacesRequest>,
     ) -> Result<Response<Self::WatchRouterInterfacesStream>, Status> {
         let r = request.into_inner();
-        for id in &r.router_interface_ids {
-            ids::parse("router_interface_ids", ids::ROUTER_INTERFACE, id).map_err(super::to_status)?;
-        }
+        ids::parse_list("router_interface_ids", ids::ROUTER_INTERFACE, &r.router_interface_ids)
+            .map_err(super::to_status)?;
+        let permit = self.watches.clone().try_acquire_owned().map_err(|_| {
+            super::to_status(DomainError::exhausted(
+                "Throttling",
+                "too many WatchRouterInterfaces streams are open on this service; close one (--max-watch-streams)",
+            ))
+        })?;
         let mut events = self.account.subscribe();
         let (tx, rx) = mpsc::channel(WATCH_BUFFER);
         let watched = move |ri: &crate::domain::model::RouterInterface| {
@@ -258,6 +267,8 @@ impl RouterInterfaceService for RouterInterfaceApi {
         };
         let account = self.account.clone();
         let feeding = async move {
+            // Held as long as the stream is fed.
+            let _permit = permit;
             for ri in current {
                 let event =
                     pb::RouterInterfaceEvent { router_interface: Some(router_interface_to_pb(ri)), deleted: false };
