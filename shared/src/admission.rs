@@ -1,7 +1,9 @@
 //! Overload protection: past its capacity a service answers RESOURCE_EXHAUSTED at once instead of queueing
-//! without bound. Calls that change state are few at a time (they take the account's lock and wait for the
-//! disk, so admitting more only makes each wait longer); reads get more room; an optional rate limit caps
-//! the calls per second. Health, reflection and the peer link are never turned away here.
+//! without bound. The scarce resource is the account itself (one change at a time, each waiting for the
+//! disk), so the limit sits around the account's work, not around whole calls: a Connect waiting for the
+//! other account holds no slot. Calls that change state get few slots (more would only wait longer),
+//! reads more; an optional rate limit in front of the public API caps the calls per second. Internal work
+//! (the peer link, the clocks) is never turned away.
 
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -12,7 +14,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::domain::DomainError;
 use crate::grpc::to_status;
 
-/// How many calls of each kind may be in progress at once, and how many calls a second are taken.
+/// How many account operations of each kind may be in progress at once, and how many public calls a
+/// second are taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub concurrent_writes: usize,
@@ -22,29 +25,53 @@ pub struct Limits {
 }
 
 impl Default for Limits {
+    /// Two changes: one on the disk, one ready to go next.
     fn default() -> Self {
-        Self { concurrent_writes: 8, concurrent_reads: 64, calls_per_second: 0 }
+        Self { concurrent_writes: 2, concurrent_reads: 64, calls_per_second: 0 }
     }
 }
 
-/// The public API's calls, by what they do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Read,
-    Write,
+/// The account's slots for public calls.
+#[derive(Debug, Clone)]
+pub struct Slots {
+    writes: Arc<Semaphore>,
+    reads: Arc<Semaphore>,
+    limits: Limits,
 }
 
-/// What the admission layer counts `path` as; `None`: not limited (health, reflection, peer link, and
-/// watch streams, which have their own limit).
-fn kind(path: &str) -> Option<Kind> {
-    let method = path.strip_prefix("/expressconnect.v1.")?.rsplit('/').next()?;
-    if method.starts_with("Watch") {
-        None
-    } else if ["Describe", "Get", "Check"].iter().any(|read| method.starts_with(read)) {
-        Some(Kind::Read)
-    } else {
-        Some(Kind::Write)
+impl Slots {
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            writes: Arc::new(Semaphore::new(limits.concurrent_writes.max(1))),
+            reads: Arc::new(Semaphore::new(limits.concurrent_reads.max(1))),
+            limits,
+        }
     }
+
+    /// A slot for a call that changes state, or RESOURCE_EXHAUSTED at once.
+    pub fn write(&self) -> Result<OwnedSemaphorePermit, DomainError> {
+        take(&self.writes, self.limits.concurrent_writes, "calls that change state")
+    }
+
+    /// A slot for a read.
+    pub fn read(&self) -> Result<OwnedSemaphorePermit, DomainError> {
+        take(&self.reads, self.limits.concurrent_reads, "reads")
+    }
+}
+
+impl Default for Slots {
+    fn default() -> Self {
+        Self::new(Limits::default())
+    }
+}
+
+fn take(semaphore: &Arc<Semaphore>, limit: usize, what: &str) -> Result<OwnedSemaphorePermit, DomainError> {
+    semaphore.clone().try_acquire_owned().map_err(|_| {
+        DomainError::exhausted(
+            "Throttling",
+            format!("the service is at capacity ({limit} {what} in progress); retry with backoff"),
+        )
+    })
 }
 
 /// A token bucket: `rate` tokens a second, at most `rate` saved up.
@@ -68,71 +95,55 @@ impl Bucket {
     }
 }
 
+/// At most `calls_per_second` calls a second to the public API (`/expressconnect.v1.*`); 0: no limit.
 #[derive(Debug, Clone)]
-pub struct AdmissionLayer {
-    writes: Arc<Semaphore>,
-    reads: Arc<Semaphore>,
+pub struct RateLimitLayer {
     bucket: Option<Arc<Mutex<Bucket>>>,
-    limits: Limits,
+    calls_per_second: u32,
 }
 
-impl AdmissionLayer {
-    pub fn new(limits: Limits) -> Self {
-        let rate = f64::from(limits.calls_per_second);
-        Self {
-            writes: Arc::new(Semaphore::new(limits.concurrent_writes.max(1))),
-            reads: Arc::new(Semaphore::new(limits.concurrent_reads.max(1))),
-            bucket: (limits.calls_per_second > 0)
-                .then(|| Arc::new(Mutex::new(Bucket { rate, tokens: rate, at: Instant::now() }))),
-            limits,
-        }
+impl RateLimitLayer {
+    pub fn new(calls_per_second: u32) -> Self {
+        let rate = f64::from(calls_per_second);
+        let bucket =
+            (calls_per_second > 0).then(|| Arc::new(Mutex::new(Bucket { rate, tokens: rate, at: Instant::now() })));
+        Self { bucket, calls_per_second }
     }
 
-    /// A permit for a call to `path`, or why not. `Ok(None)`: the call is not limited.
-    fn admit(&self, path: &str) -> Result<Option<OwnedSemaphorePermit>, DomainError> {
-        let Some(kind) = kind(path) else {
-            return Ok(None);
+    fn admit(&self, path: &str) -> Result<(), DomainError> {
+        let Some(bucket) = self.bucket.as_ref().filter(|_| path.starts_with("/expressconnect.v1.")) else {
+            return Ok(());
         };
-        if let Some(bucket) = &self.bucket {
-            let mut bucket = bucket.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if !bucket.take(Instant::now()) {
-                return Err(DomainError::exhausted(
-                    "Throttling.User",
-                    format!(
-                        "more than {} calls a second; slow down and retry (--max-calls-per-second)",
-                        self.limits.calls_per_second
-                    ),
-                ));
-            }
+        let mut bucket = bucket.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if bucket.take(Instant::now()) {
+            Ok(())
+        } else {
+            Err(DomainError::exhausted(
+                "Throttling.User",
+                format!(
+                    "more than {} calls a second; slow down and retry (--max-calls-per-second)",
+                    self.calls_per_second
+                ),
+            ))
         }
-        let (semaphore, limit, what) = match kind {
-            Kind::Write => (&self.writes, self.limits.concurrent_writes, "calls that change state"),
-            Kind::Read => (&self.reads, self.limits.concurrent_reads, "reads"),
-        };
-        semaphore.clone().try_acquire_owned().map(Some).map_err(|_| {
-            DomainError::exhausted(
-                "Throttling",
-                format!("the service is at capacity ({limit} {what} in progress); retry with backoff"),
-            )
-        })
     }
 }
 
-impl<S> tower::Layer<S> for AdmissionLayer {
-    type Service = Admitted<S>;
+impl<S> tower::Layer<S> for RateLimitLayer {
+    type Service = RateLimited<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Admitted { layer: self.clone(), inner }
+        RateLimited { layer: self.clone(), inner }
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct Admitted<S> {
-    layer: AdmissionLayer,
+pub struct RateLimited<S> {
+    layer: RateLimitLayer,
     inner: S,
 }
 
-impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for Admitted<S>
+impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for RateLimited<S>
 where
     S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
     S::Future: Send + 'static,
@@ -148,14 +159,7 @@ where
 
     fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
         match self.layer.admit(request.uri().path()) {
-            Ok(permit) => {
-                let answer = self.inner.call(request);
-                Box::pin(async move {
-                    let response = answer.await;
-                    drop(permit);
-                    response
-                })
-            }
+            Ok(()) => Box::pin(self.inner.call(request)),
             Err(refusal) => {
                 let response = to_status(refusal).into_http();
                 Box::pin(async move { Ok(response) })
@@ -169,34 +173,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn calls_are_sorted_by_what_they_do() {
-        assert_eq!(kind("/expressconnect.v1.VpcService/CreateVpc"), Some(Kind::Write));
-        assert_eq!(kind("/expressconnect.v1.RouterInterfaceService/DescribeRouterInterfaces"), Some(Kind::Read));
-        assert_eq!(kind("/expressconnect.v1.VpcService/CheckReachability"), Some(Kind::Read));
-        assert_eq!(kind("/expressconnect.v1.RouterInterfaceService/WatchRouterInterfaces"), None);
-        assert_eq!(kind("/expressconnect.peer.v1.PeerLink/Deliver"), None);
-        assert_eq!(kind("/grpc.health.v1.Health/Check"), None);
-    }
-
-    #[test]
     fn past_the_limit_a_call_is_turned_away_at_once_and_a_finished_one_makes_room() {
-        let layer = AdmissionLayer::new(Limits { concurrent_writes: 2, concurrent_reads: 1, calls_per_second: 0 });
-        const CREATE: &str = "/expressconnect.v1.VpcService/CreateVpc";
-        let first = layer.admit(CREATE).unwrap();
-        let _second = layer.admit(CREATE).unwrap();
-        assert_eq!(layer.admit(CREATE).unwrap_err().reason, "Throttling");
-        let _read = layer.admit("/expressconnect.v1.VpcService/DescribeVpcs").unwrap();
+        let slots = Slots::new(Limits { concurrent_writes: 2, concurrent_reads: 1, calls_per_second: 0 });
+        let first = slots.write().unwrap();
+        let _second = slots.write().unwrap();
+        assert_eq!(slots.write().unwrap_err().reason, "Throttling");
+        let _read = slots.read().unwrap();
+        assert!(slots.read().is_err());
         drop(first);
-        assert!(layer.admit(CREATE).is_ok());
-        assert!(layer.admit("/expressconnect.peer.v1.PeerLink/Deliver").unwrap().is_none());
+        assert!(slots.write().is_ok());
     }
 
     #[test]
-    fn the_rate_limit_refills_over_time() {
+    fn the_rate_limit_refills_over_time_and_spares_everything_but_the_public_api() {
         let mut bucket = Bucket { rate: 2.0, tokens: 2.0, at: Instant::now() };
         let start = bucket.at;
         assert!(bucket.take(start) && bucket.take(start));
         assert!(!bucket.take(start));
         assert!(bucket.take(start + std::time::Duration::from_millis(600)));
+        let layer = RateLimitLayer::new(1);
+        assert!(layer.admit("/expressconnect.v1.VpcService/CreateVpc").is_ok());
+        assert_eq!(layer.admit("/expressconnect.v1.VpcService/CreateVpc").unwrap_err().reason, "Throttling.User");
+        assert!(layer.admit("/expressconnect.peer.v1.PeerLink/Deliver").is_ok());
+        let unlimited = RateLimitLayer::new(0);
+        assert!((0..100).all(|_| unlimited.admit("/expressconnect.v1.VpcService/CreateVpc").is_ok()));
     }
 }

@@ -19,7 +19,7 @@ use tonic_health::ServingStatus;
 use tracing::Instrument;
 
 use crate::account::Account;
-use crate::admission::AdmissionLayer;
+use crate::admission::RateLimitLayer;
 use crate::api::v1::billing_service_server::BillingServiceServer;
 use crate::api::v1::router_interface_service_server::RouterInterfaceServiceServer;
 use crate::api::v1::simulation_service_server::SimulationServiceServer;
@@ -162,7 +162,7 @@ where
     IE: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let credentials = credentials(config)?;
-    let account = open_account(config)?.with_peers(role.peers());
+    let account = open_account(config)?.with_peers(role.peers()).with_limits(config.limits);
     let mut tasks = role.start(&account, config);
     tasks.push(crate::connect_timeout::spawn(account.clone(), config.connect_timeout));
     tasks.push(crate::billing_clock::spawn(account.clone()));
@@ -202,7 +202,7 @@ where
     let server = Server::builder()
         // Unsigned calls are refused before they count against capacity.
         .layer(AuthLayer::new(credentials, config.peer_secrets()))
-        .layer(AdmissionLayer::new(config.limits))
+        .layer(RateLimitLayer::new(config.limits.calls_per_second))
         .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
         .add_routes(std::mem::take(&mut routes))
         .add_service(health_service)

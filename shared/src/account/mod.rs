@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 
 use tokio::sync::broadcast;
 
+use crate::admission::{Limits, Slots};
 use crate::clock::Clock;
 use crate::domain::billing::{AccountBilling, charged};
 use crate::domain::model::{ChargeType, RouterInterface};
@@ -80,6 +81,8 @@ pub struct Account {
     /// Accounts this service has a peer link to.
     peers: Arc<BTreeSet<String>>,
     inline_calls: bool,
+    /// Slots for the public API's calls: past them, a call is turned away at once.
+    slots: Slots,
     /// Set when the service begins to shut down: long-lived streams (watches, peer subscriptions) end, so
     /// that a graceful stop can finish its in-flight calls.
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
@@ -129,6 +132,7 @@ impl Account {
             events: broadcast::channel(EVENT_BACKLOG).0,
             peers: Arc::default(),
             inline_calls: false,
+            slots: Slots::default(),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
         })
     }
@@ -274,6 +278,17 @@ impl Account {
         tokio::task::spawn_blocking(move || call(&account))
             .await
             .map_err(|e| DomainError::internal(format!("the call failed: {e}")))?
+    }
+
+    /// Limits how many public calls may use the account at once.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.slots = Slots::new(limits);
+        self
+    }
+
+    pub fn slots(&self) -> &Slots {
+        &self.slots
     }
 
     /// Runs calls on the caller's task instead of the blocking pool: a deterministic simulator needs every

@@ -2,8 +2,8 @@
 
 use tonic::{Request, Response, Status};
 
-use super::blocking;
 use super::convert::{self, decode, int32, time};
+use super::{change, query};
 use crate::account::{Account, OrderFilter, PageRequest, Renewal};
 use crate::api::v1::{self as pb, billing_service_server::BillingService};
 use crate::domain::billing::{Order, OrderType};
@@ -68,7 +68,7 @@ impl BillingService for BillingApi {
         request: Request<pb::RenewInstanceRequest>,
     ) -> Result<Response<pb::RenewInstanceResponse>, Status> {
         let r = request.into_inner();
-        let renewed = blocking(&self.account, move |a| {
+        let renewed = change(&self.account, move |a| {
             let renewal = Renewal {
                 router_interface_id: r.router_interface_id,
                 pricing_cycle: decode("pricing_cycle", r.pricing_cycle, convert::pricing_cycle)?,
@@ -86,7 +86,7 @@ impl BillingService for BillingApi {
         request: Request<pb::DescribeOrdersRequest>,
     ) -> Result<Response<pb::DescribeOrdersResponse>, Status> {
         let r = request.into_inner();
-        let page = blocking(&self.account, move |a| {
+        let page = query(&self.account, move |a| {
             let filter = OrderFilter {
                 router_interface_id: r.router_interface_id,
                 order_type: decode("order_type", r.order_type, order_type)?,
@@ -107,7 +107,7 @@ impl BillingService for BillingApi {
         &self,
         _request: Request<pb::DescribeAccountBalanceRequest>,
     ) -> Result<Response<pb::DescribeAccountBalanceResponse>, Status> {
-        let balance = blocking(&self.account, |a| Ok(a.balance())).await?;
+        let balance = query(&self.account, |a| Ok(a.balance())).await?;
         Ok(Response::new(pb::DescribeAccountBalanceResponse {
             available_amount: balance.available.to_string(),
             currency: balance.currency,
@@ -121,7 +121,7 @@ impl BillingService for BillingApi {
         request: Request<pb::TopUpAccountRequest>,
     ) -> Result<Response<pb::TopUpAccountResponse>, Status> {
         let r = request.into_inner();
-        let balance: Money = blocking(&self.account, move |a| a.top_up(&r.amount, &r.client_token)).await?;
+        let balance: Money = change(&self.account, move |a| a.top_up(&r.amount, &r.client_token)).await?;
         Ok(Response::new(pb::TopUpAccountResponse { available_amount: balance.to_string() }))
     }
 }

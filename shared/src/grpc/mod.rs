@@ -17,11 +17,36 @@ pub use vpc_service::VpcApi;
 
 use crate::account::{Account, DomainResult};
 
-/// Runs an account call off the async runtime (it may wait for the disk) and maps its error.
-async fn blocking<T, F>(account: &Account, call: F) -> Result<T, tonic::Status>
+/// Runs a public call that changes state: in one of the account's write slots (or RESOURCE_EXHAUSTED at
+/// once), off the async runtime (it may wait for the disk).
+async fn change<T, F>(account: &Account, call: F) -> Result<T, tonic::Status>
 where
     T: Send + 'static,
     F: FnOnce(&Account) -> DomainResult<T> + Send + 'static,
 {
-    account.call(call).await.map_err(to_status)
+    in_slot(account, account.slots().write(), call).await
+}
+
+/// Runs a public read in one of the account's read slots.
+async fn query<T, F>(account: &Account, call: F) -> Result<T, tonic::Status>
+where
+    T: Send + 'static,
+    F: FnOnce(&Account) -> DomainResult<T> + Send + 'static,
+{
+    in_slot(account, account.slots().read(), call).await
+}
+
+async fn in_slot<T, F>(
+    account: &Account,
+    slot: DomainResult<tokio::sync::OwnedSemaphorePermit>,
+    call: F,
+) -> Result<T, tonic::Status>
+where
+    T: Send + 'static,
+    F: FnOnce(&Account) -> DomainResult<T> + Send + 'static,
+{
+    let slot = slot.map_err(to_status)?;
+    let answer = account.call(call).await.map_err(to_status);
+    drop(slot);
+    answer
 }

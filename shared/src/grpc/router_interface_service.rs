@@ -8,8 +8,8 @@ use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::blocking;
 use super::convert::{self, decode, int32, router_interface_to_pb, status_to_pb};
+use super::{change, query};
 use crate::account::{Account, Event, ModifyAttributes, PageRequest, RouterInterfaceFilter};
 use crate::api::v1::{self as pb, router_interface_service_server::RouterInterfaceService};
 use crate::domain::rules::{NewRouterInterface, PeeringForm};
@@ -31,13 +31,13 @@ impl RouterInterfaceApi {
     }
 
     /// Runs a connection change, then waits (up to `settle_wait`) for the other end to follow.
-    async fn change_and_settle<F>(&self, id: String, change: F) -> Result<pb::Status, Status>
+    async fn change_and_settle<F>(&self, id: String, transition: F) -> Result<pb::Status, Status>
     where
         F: FnOnce(&Account, &str) -> DomainResult<crate::domain::model::Status> + Send + 'static,
     {
         let events = self.account.subscribe();
         let changed_id = id.clone();
-        blocking(&self.account, move |a| change(a, &changed_id)).await?;
+        change(&self.account, move |a| transition(a, &changed_id)).await?;
         let status = self.account.settle(&id, events, self.settle_wait).await.map_err(super::to_status)?;
         Ok(status_to_pb(status))
     }
@@ -124,7 +124,7 @@ impl RouterInterfaceService for RouterInterfaceApi {
         let r = request.into_inner();
         let token = r.client_token.clone();
         let router_interface_id =
-            blocking(&self.account, move |a| a.create_router_interface(new_router_interface(r)?, &token)).await?;
+            change(&self.account, move |a| a.create_router_interface(new_router_interface(r)?, &token)).await?;
         Ok(Response::new(pb::CreateRouterInterfaceResponse { router_interface_id }))
     }
 
@@ -134,7 +134,7 @@ impl RouterInterfaceService for RouterInterfaceApi {
     ) -> Result<Response<pb::CreatePeeringConnectionResponse>, Status> {
         let r = request.into_inner();
         let token = r.client_token.clone();
-        let created = blocking(&self.account, move |a| a.create_peering_connection(peering_form(r)?, &token)).await?;
+        let created = change(&self.account, move |a| a.create_peering_connection(peering_form(r)?, &token)).await?;
         Ok(Response::new(pb::CreatePeeringConnectionResponse {
             initiator_interface_id: created.initiator_interface_id,
             acceptor_interface_id: created.acceptor_interface_id,
@@ -147,7 +147,7 @@ impl RouterInterfaceService for RouterInterfaceApi {
     ) -> Result<Response<pb::ModifyRouterInterfaceAttributeResponse>, Status> {
         let r = request.into_inner();
         let token = r.client_token.clone();
-        blocking(&self.account, move |a| a.modify_router_interface_attribute(modify_attributes(r)?, &token)).await?;
+        change(&self.account, move |a| a.modify_router_interface_attribute(modify_attributes(r)?, &token)).await?;
         Ok(Response::new(pb::ModifyRouterInterfaceAttributeResponse {}))
     }
 
@@ -190,7 +190,7 @@ impl RouterInterfaceService for RouterInterfaceApi {
         request: Request<pb::ModifyRouterInterfaceSpecRequest>,
     ) -> Result<Response<pb::ModifyRouterInterfaceSpecResponse>, Status> {
         let r = request.into_inner();
-        let changed = blocking(&self.account, move |a| {
+        let changed = change(&self.account, move |a| {
             a.modify_router_interface_spec(&r.router_interface_id, &r.spec, &r.client_token)
         })
         .await?;
@@ -206,7 +206,7 @@ impl RouterInterfaceService for RouterInterfaceApi {
         request: Request<pb::DeleteRouterInterfaceRequest>,
     ) -> Result<Response<pb::DeleteRouterInterfaceResponse>, Status> {
         let r = request.into_inner();
-        blocking(&self.account, move |a| a.delete_router_interface(&r.router_interface_id, &r.client_token)).await?;
+        change(&self.account, move |a| a.delete_router_interface(&r.router_interface_id, &r.client_token)).await?;
         Ok(Response::new(pb::DeleteRouterInterfaceResponse {}))
     }
 
@@ -215,7 +215,7 @@ impl RouterInterfaceService for RouterInterfaceApi {
         request: Request<pb::DescribeRouterInterfacesRequest>,
     ) -> Result<Response<pb::DescribeRouterInterfacesResponse>, Status> {
         let r = request.into_inner();
-        let page = blocking(&self.account, move |a| {
+        let page = query(&self.account, move |a| {
             a.describe_router_interfaces(&filter(&r)?, PageRequest::new(r.page_number, r.page_size)?)
         })
         .await?;
@@ -232,7 +232,7 @@ impl RouterInterfaceService for RouterInterfaceApi {
         request: Request<pb::DescribeRouterInterfaceAttributeRequest>,
     ) -> Result<Response<pb::DescribeRouterInterfaceAttributeResponse>, Status> {
         let r = request.into_inner();
-        let ri = blocking(&self.account, move |a| a.describe_router_interface(&r.router_interface_id)).await?;
+        let ri = query(&self.account, move |a| a.describe_router_interface(&r.router_interface_id)).await?;
         Ok(Response::new(pb::DescribeRouterInterfaceAttributeResponse {
             router_interface: Some(router_interface_to_pb(ri)),
         }))
@@ -260,7 +260,7 @@ impl RouterInterfaceService for RouterInterfaceApi {
         };
         let current = if r.include_current {
             let filter = RouterInterfaceFilter::default();
-            let all = blocking(&self.account, move |a| a.router_interfaces_matching(&filter)).await?;
+            let all = query(&self.account, move |a| a.router_interfaces_matching(&filter)).await?;
             all.into_iter().filter(|ri| watched(ri)).collect()
         } else {
             Vec::new()

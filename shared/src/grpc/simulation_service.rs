@@ -2,8 +2,8 @@
 
 use tonic::{Request, Response, Status};
 
-use super::blocking;
 use super::convert::{int32, optional_time, time};
+use super::{change, query};
 use crate::account::Account;
 use crate::api::v1::{self as pb, simulation_service_server::SimulationService};
 use crate::domain::DomainError;
@@ -29,7 +29,7 @@ impl SimulationService for SimulationApi {
         &self,
         _request: Request<pb::GetClockRequest>,
     ) -> Result<Response<pb::GetClockResponse>, Status> {
-        let clock = blocking(&self.account, |a| Ok(a.clock())).await?;
+        let clock = query(&self.account, |a| Ok(a.clock())).await?;
         Ok(Response::new(pb::GetClockResponse {
             now: time(clock.now),
             offset: Some(duration_to_pb(clock.offset)),
@@ -46,7 +46,7 @@ impl SimulationService for SimulationApi {
         let by = chrono::TimeDelta::try_seconds(by.seconds)
             .map(|d| d + chrono::TimeDelta::nanoseconds(i64::from(by.nanos)))
             .ok_or_else(|| super::to_status(DomainError::invalid("by", "InvalidParameter", "by is out of range")))?;
-        let advanced = blocking(&self.account, move |a| a.advance_clock(by, &r.client_token)).await?;
+        let advanced = change(&self.account, move |a| a.advance_clock(by, &r.client_token)).await?;
         Ok(Response::new(pb::AdvanceClockResponse {
             now: time(advanced.now),
             events_fired: int32(advanced.events_fired),

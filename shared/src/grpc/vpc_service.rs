@@ -2,8 +2,8 @@
 
 use tonic::{Request, Response, Status};
 
-use super::blocking;
 use super::convert::{decode, int32, time, vbr_to_pb, vpc_to_pb};
+use super::{change, query};
 use crate::account::{Account, NewRouteEntry, NewVbr, NewVpc, NextHopType, PageRequest, RouteEntryFilter, RouteRow};
 use crate::api::v1::{self as pb, vpc_service_server::VpcService};
 
@@ -27,7 +27,7 @@ impl VpcService for VpcApi {
         let r = request.into_inner();
         let cmd =
             NewVpc { region_id: r.region_id, cidr_block: r.cidr_block, name: r.vpc_name, description: r.description };
-        let created = blocking(&self.account, move |a| a.create_vpc(cmd, &r.client_token)).await?;
+        let created = change(&self.account, move |a| a.create_vpc(cmd, &r.client_token)).await?;
         Ok(Response::new(pb::CreateVpcResponse {
             vpc_id: created.vpc_id,
             vrouter_id: created.vrouter_id,
@@ -40,7 +40,7 @@ impl VpcService for VpcApi {
         request: Request<pb::DescribeVpcsRequest>,
     ) -> Result<Response<pb::DescribeVpcsResponse>, Status> {
         let r = request.into_inner();
-        let page = blocking(&self.account, move |a| {
+        let page = query(&self.account, move |a| {
             a.describe_vpcs(&r.region_id, &r.vpc_ids, PageRequest::new(r.page_number, r.page_size)?)
         })
         .await?;
@@ -58,7 +58,7 @@ impl VpcService for VpcApi {
         request: Request<pb::DeleteVpcRequest>,
     ) -> Result<Response<pb::DeleteVpcResponse>, Status> {
         let r = request.into_inner();
-        blocking(&self.account, move |a| a.delete_vpc(&r.vpc_id, &r.client_token)).await?;
+        change(&self.account, move |a| a.delete_vpc(&r.vpc_id, &r.client_token)).await?;
         Ok(Response::new(pb::DeleteVpcResponse {}))
     }
 
@@ -73,7 +73,7 @@ impl VpcService for VpcApi {
             name: r.name,
             description: r.description,
         };
-        let vbr_id = blocking(&self.account, move |a| a.create_vbr(cmd, &r.client_token)).await?;
+        let vbr_id = change(&self.account, move |a| a.create_vbr(cmd, &r.client_token)).await?;
         Ok(Response::new(pb::CreateVirtualBorderRouterResponse { vbr_id }))
     }
 
@@ -82,7 +82,7 @@ impl VpcService for VpcApi {
         request: Request<pb::DescribeVirtualBorderRoutersRequest>,
     ) -> Result<Response<pb::DescribeVirtualBorderRoutersResponse>, Status> {
         let r = request.into_inner();
-        let page = blocking(&self.account, move |a| {
+        let page = query(&self.account, move |a| {
             a.describe_vbrs(&r.region_id, &r.vbr_ids, PageRequest::new(r.page_number, r.page_size)?)
         })
         .await?;
@@ -100,7 +100,7 @@ impl VpcService for VpcApi {
         request: Request<pb::DeleteVirtualBorderRouterRequest>,
     ) -> Result<Response<pb::DeleteVirtualBorderRouterResponse>, Status> {
         let r = request.into_inner();
-        blocking(&self.account, move |a| a.delete_vbr(&r.vbr_id, &r.client_token)).await?;
+        change(&self.account, move |a| a.delete_vbr(&r.vbr_id, &r.client_token)).await?;
         Ok(Response::new(pb::DeleteVirtualBorderRouterResponse {}))
     }
 
@@ -110,7 +110,7 @@ impl VpcService for VpcApi {
     ) -> Result<Response<pb::CreateRouteEntryResponse>, Status> {
         let r = request.into_inner();
         let token = r.client_token.clone();
-        let route_entry_id = blocking(&self.account, move |a| {
+        let route_entry_id = change(&self.account, move |a| {
             let cmd = NewRouteEntry {
                 next_hop_type: decode("next_hop_type", r.next_hop_type, next_hop_type)?,
                 route_table_id: r.route_table_id,
@@ -129,7 +129,7 @@ impl VpcService for VpcApi {
         request: Request<pb::DeleteRouteEntryRequest>,
     ) -> Result<Response<pb::DeleteRouteEntryResponse>, Status> {
         let r = request.into_inner();
-        blocking(&self.account, move |a| {
+        change(&self.account, move |a| {
             a.delete_route_entry(&r.route_entry_id, &r.route_table_id, &r.destination_cidr_block, &r.client_token)
         })
         .await?;
@@ -141,7 +141,7 @@ impl VpcService for VpcApi {
         request: Request<pb::DescribeRouteEntryListRequest>,
     ) -> Result<Response<pb::DescribeRouteEntryListResponse>, Status> {
         let r = request.into_inner();
-        let page = blocking(&self.account, move |a| {
+        let page = query(&self.account, move |a| {
             let system = decode("route_entry_type", r.route_entry_type, |t: pb::RouteEntryType| match t {
                 pb::RouteEntryType::Unspecified => None,
                 pb::RouteEntryType::System => Some(true),
@@ -169,7 +169,7 @@ impl VpcService for VpcApi {
         request: Request<pb::CheckReachabilityRequest>,
     ) -> Result<Response<pb::CheckReachabilityResponse>, Status> {
         let r = request.into_inner();
-        let answer = blocking(&self.account, move |a| a.check_reachability(&r.source_id, &r.destination_ip)).await?;
+        let answer = query(&self.account, move |a| a.check_reachability(&r.source_id, &r.destination_ip)).await?;
         Ok(Response::new(pb::CheckReachabilityResponse {
             reachable: answer.reachable,
             hops: answer.hops,

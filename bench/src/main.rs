@@ -1,0 +1,45 @@
+//! peering-bench: benchmarks of the real services, printing figures (BENCHMARKS.md records them).
+//!
+//! `cargo run --release -p bench -- overload`
+
+mod overload;
+mod service;
+mod stats;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "peering-bench", about = "Benchmarks of the Express Connect peering emulator's real services")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// One service unloaded, at capacity, and offered three times its capacity; then kill -9 and a check
+    /// that every acknowledged call survived.
+    Overload {
+        /// Length of the capacity and the overload phases, in seconds.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent callers at capacity (and connections under overload).
+        #[arg(long, default_value_t = 32)]
+        callers: usize,
+        /// Calls one at a time for the unloaded figures.
+        #[arg(long, default_value_t = 500)]
+        unloaded_calls: usize,
+        /// Extra flags for the service, e.g. --service-flag=--max-concurrent-writes=1.
+        #[arg(long = "service-flag", allow_hyphen_values = true)]
+        service_flags: Vec<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    match Cli::parse().command {
+        Command::Overload { seconds, callers, unloaded_calls, service_flags } => {
+            overload::run(overload::Settings { seconds, callers, unloaded_calls, service_flags }).await;
+        }
+    }
+}
