@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 const DIAL_TIMEOUT: Duration = Duration::from_secs(2);
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -19,9 +19,12 @@ pub trait Dialer: Send + Sync + Debug {
     fn dial(&self, url: &str) -> Dialing;
 }
 
-/// Plain TCP (HTTP/2 without TLS).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct TcpDialer;
+/// TCP: HTTP/2 in plaintext for http:// addresses, over TLS for https:// ones (trusting `ca` if given,
+/// otherwise the system's roots).
+#[derive(Debug, Default, Clone)]
+pub struct TcpDialer {
+    pub ca: Option<Vec<u8>>,
+}
 
 /// The endpoint every dialer should use: bounded dial and call times, so a dead peer is noticed.
 pub fn endpoint(url: &str) -> Result<Endpoint, tonic::transport::Error> {
@@ -36,7 +39,16 @@ pub fn endpoint(url: &str) -> Result<Endpoint, tonic::transport::Error> {
 
 impl Dialer for TcpDialer {
     fn dial(&self, url: &str) -> Dialing {
-        let endpoint = endpoint(url);
+        let endpoint = endpoint(url).and_then(|e| {
+            if !url.starts_with("https://") {
+                return Ok(e);
+            }
+            let tls = match &self.ca {
+                Some(ca) => ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca)),
+                None => ClientTlsConfig::new(),
+            };
+            e.tls_config(tls)
+        });
         Box::pin(async move { endpoint?.connect().await })
     }
 }

@@ -29,9 +29,9 @@ pub struct InitiatorRole {
 }
 
 impl InitiatorRole {
-    /// Dials `peers` over TCP.
-    pub fn new(peers: Vec<PeerAddress>) -> Self {
-        Self { peers, dialer: Arc::new(TcpDialer) }
+    /// Dials `peers` over TCP; `ca` is trusted for peers at https:// addresses.
+    pub fn new(peers: Vec<PeerAddress>, ca: Option<Vec<u8>>) -> Self {
+        Self { peers, dialer: Arc::new(TcpDialer { ca }) }
     }
 }
 

@@ -9,5 +9,6 @@ use shared::config::{self, INITIATOR_DEFAULTS};
 async fn main() -> ExitCode {
     let about = "Express Connect peering emulator: the initiating account's control plane";
     let (config, args) = config::parse::<InitiatorArgs>(&INITIATOR_DEFAULTS, about);
-    shared::server::main(&INITIATOR_DEFAULTS, config, &InitiatorRole::new(args.peers)).await
+    let role = InitiatorRole::new(args.peers, config.tls_ca.clone());
+    shared::server::main(&INITIATOR_DEFAULTS, config, &role).await
 }

@@ -1,6 +1,7 @@
 //! peeringctl: starts both accounts' services in one command (`peeringctl up`), and signs calls for
 //! grpcurl (`peeringctl sign`).
 
+mod dev_certs;
 mod sign;
 
 use std::path::PathBuf;
@@ -44,6 +45,16 @@ enum Command {
         #[arg(long, env = "PEERINGCTL_GENERATE_CREDENTIALS")]
         generate_credentials: bool,
     },
+    /// Write a development CA and a server certificate (ca.pem, server.pem, server.key) for TLS:
+    /// --tls-cert server.pem --tls-key server.key on the services, --tls-ca ca.pem on their callers.
+    DevCerts {
+        /// The directory to write them into.
+        #[arg(long, default_value = ".peering-data/tls")]
+        out: PathBuf,
+        /// The names the services are reached by (DNS names or IP addresses).
+        #[arg(long = "name", default_values_t = ["localhost".to_owned(), "127.0.0.1".to_owned()])]
+        names: Vec<String>,
+    },
     /// Print grpcurl flags that sign one call: grpcurl $(peeringctl sign METHOD) -plaintext ... ADDRESS METHOD.
     /// Without a key, uses the development key of --account (or the operator's, with --operator).
     Sign {
@@ -79,6 +90,24 @@ fn service_config(
 #[tokio::main]
 async fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::DevCerts { out, names } => match dev_certs::write(&out, &names) {
+            Ok(()) => {
+                println!(
+                    "wrote {ca}, {cert} and {key} to {dir} (for {names}); serve with --tls-cert {dir}/{cert} --tls-key {dir}/{key}, \
+                     call with --tls-ca {dir}/{ca} (grpcurl: -cacert {dir}/{ca})",
+                    ca = dev_certs::CA_FILE,
+                    cert = dev_certs::CERT_FILE,
+                    key = dev_certs::KEY_FILE,
+                    dir = out.display(),
+                    names = names.join(", ")
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("peeringctl dev-certs: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Sign { method, account, operator, access_key_id, access_key_secret } => {
             let given = access_key_id
                 .zip(access_key_secret)
@@ -114,13 +143,14 @@ async fn up(
     let roles: [(ServiceConfig, Arc<dyn Role>); 2] = [
         (
             service_config(&INITIATOR_DEFAULTS, initiator_listen, data_dir.join("initiator"), in_memory, development),
-            Arc::new(InitiatorRole::new(vec![acceptor_peer])),
+            Arc::new(InitiatorRole::new(vec![acceptor_peer], None)),
         ),
         (
             service_config(&ACCEPTOR_DEFAULTS, acceptor_listen, data_dir.join("acceptor"), in_memory, development),
             Arc::new(AcceptorRole),
         ),
     ];
+    let shutdown = server::shutdown_signal();
     let (stop, stopped) = watch::channel(false);
     let mut services = Vec::new();
     for (config, role) in roles {
@@ -158,7 +188,7 @@ async fn up(
     } else {
         println!("each account's keys are in credentials.json in its data directory under {}", data_dir.display());
     }
-    server::shutdown_signal().await;
+    shutdown.await;
     let _ = stop.send(true);
     let mut code = ExitCode::SUCCESS;
     for service in services {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -83,6 +83,32 @@ pub struct ServiceArgs {
     /// The largest request message the public API takes, in bytes.
     #[arg(long, env = "PEERING_MAX_MESSAGE_BYTES", default_value_t = DEFAULT_MESSAGE_BYTES)]
     pub max_message_bytes: usize,
+    /// Serve TLS with this certificate chain (PEM), with --tls-key; `peeringctl dev-certs` makes one.
+    #[arg(long, env = "PEERING_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "PEERING_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// The CA (PEM) that signed the peers' certificates, for peers dialled at https:// addresses.
+    #[arg(long, env = "PEERING_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
+}
+
+/// The certificate and key a service serves TLS with, as read at start.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TlsIdentity {
+    pub cert_pem: Vec<u8>,
+    pub key_pem: Vec<u8>,
+}
+
+impl std::fmt::Debug for TlsIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsIdentity").field("cert_bytes", &self.cert_pem.len()).finish_non_exhaustive()
+    }
+}
+
+fn read(flag: &str, path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{flag} {}: {e}", path.display()))
 }
 
 /// The largest peer link message: a full resync of many connections is one message.
@@ -171,6 +197,10 @@ pub struct ServiceConfig {
     pub limits: Limits,
     pub max_watch_streams: usize,
     pub max_message_bytes: usize,
+    /// Serve TLS instead of plaintext.
+    pub tls: Option<TlsIdentity>,
+    /// The CA (PEM) to trust when dialling peers at https:// addresses.
+    pub tls_ca: Option<Vec<u8>>,
 }
 
 impl ServiceConfig {
@@ -243,6 +273,8 @@ impl ServiceConfig {
             limits: Limits::default(),
             max_watch_streams: DEFAULT_WATCH_STREAMS,
             max_message_bytes: DEFAULT_MESSAGE_BYTES,
+            tls: None,
+            tls_ca: None,
         }
     }
 }
@@ -302,6 +334,13 @@ impl ServiceArgs {
             },
             max_watch_streams: positive("--max-watch-streams", self.max_watch_streams)?,
             max_message_bytes: positive("--max-message-bytes", self.max_message_bytes)?,
+            tls: match (&self.tls_cert, &self.tls_key) {
+                (Some(cert), Some(key)) => {
+                    Some(TlsIdentity { cert_pem: read("--tls-cert", cert)?, key_pem: read("--tls-key", key)? })
+                }
+                _ => None,
+            },
+            tls_ca: self.tls_ca.as_deref().map(|ca| read("--tls-ca", ca)).transpose()?,
         })
     }
 }

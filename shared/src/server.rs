@@ -199,7 +199,12 @@ where
     let mut routes = role.routes(&account, config).unwrap_or_default();
     let max = config.max_message_bytes;
     let router_interfaces = RouterInterfaceApi::new(account.clone(), config.settle_wait, config.max_watch_streams);
-    let server = Server::builder()
+    let mut builder = Server::builder();
+    if let Some(tls) = &config.tls {
+        let identity = tonic::transport::Identity::from_pem(&tls.cert_pem, &tls.key_pem);
+        builder = builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?;
+    }
+    let server = builder
         // Unsigned calls are refused before they count against capacity.
         .layer(AuthLayer::new(credentials, config.peer_secrets()))
         .layer(RateLimitLayer::new(config.limits.calls_per_second))
@@ -234,30 +239,34 @@ where
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Completes on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for SIGINT");
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send {
+    // Registered now, before the service announces itself: a signal sent right after the announcement
+    // must stop it gracefully, not kill it.
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::error!(error = %e, "cannot listen for SIGINT and SIGTERM");
+                    std::future::pending::<()>().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
+        if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
     }
 }
 
@@ -273,8 +282,9 @@ pub async fn bind_and_announce(config: &ServiceConfig) -> Result<TcpListener, Se
 /// A service binary's whole life: bind, serve until SIGINT or SIGTERM.
 pub async fn main(defaults: &Defaults, config: ServiceConfig, role: &dyn Role) -> ExitCode {
     init_tracing();
+    let shutdown = shutdown_signal();
     let served = match bind_and_announce(&config).await {
-        Ok(listener) => serve(&config, role, listener, shutdown_signal()).await,
+        Ok(listener) => serve(&config, role, listener, shutdown).await,
         Err(e) => Err(e),
     };
     match served {

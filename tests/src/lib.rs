@@ -146,6 +146,8 @@ pub struct Service {
     pub args: Vec<String>,
     pub account_id: String,
     pub credentials: Credentials,
+    /// With `--tls-cert`: the CA its certificate is signed by (the `--tls-ca` it was given), to call it.
+    pub tls_ca: Option<Vec<u8>>,
     child: Child,
 }
 
@@ -200,16 +202,26 @@ impl Service {
         let addr = line.rsplit(' ').next().unwrap().parse().expect("an address at the end of the line");
         // Keep draining stdout so the child never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self { binary, addr, data_dir: data_dir.map(Path::to_path_buf), args, account_id, credentials, child }
+        let tls_ca = flag(&args, "--tls-cert")
+            .and(flag(&args, "--tls-ca"))
+            .map(|ca| std::fs::read(ca).expect("the --tls-ca file"));
+        Self { binary, addr, data_dir: data_dir.map(Path::to_path_buf), args, account_id, credentials, tls_ca, child }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls_ca.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// An unsigned channel: for health, reflection, and calls that must be refused.
     pub async fn channel(&self) -> Channel {
-        Channel::from_shared(self.url()).unwrap().connect().await.expect("connect to service")
+        let mut endpoint = Channel::from_shared(self.url()).unwrap();
+        if let Some(ca) = &self.tls_ca {
+            let tls =
+                tonic::transport::ClientTlsConfig::new().ca_certificate(tonic::transport::Certificate::from_pem(ca));
+            endpoint = endpoint.tls_config(tls).unwrap();
+        }
+        endpoint.connect().await.expect("connect to service")
     }
 
     /// A channel that signs with `key`.

@@ -14,6 +14,8 @@ pub struct Flags {
     pub connect_timeout_ms: u64,
     /// The balance a new account starts with; `None` means the binary's default.
     pub initial_balance: Option<&'static str>,
+    /// Any other flags, for both services.
+    pub extra: Vec<String>,
 }
 
 impl Flags {
@@ -28,6 +30,7 @@ impl Flags {
         if let Some(balance) = self.initial_balance {
             args.extend(["--initial-balance".to_owned(), balance.to_owned()]);
         }
+        args.extend(self.extra.iter().cloned());
         args
     }
 }
