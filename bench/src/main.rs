@@ -23,9 +23,13 @@ enum Command {
         /// Length of the capacity and the overload phases, in seconds.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
-        /// Concurrent callers at capacity (and connections under overload).
-        #[arg(long, default_value_t = 32)]
+        /// Closed-loop callers that measure the capacity (as many as the service's write slots keeps every
+        /// slot busy without refusals).
+        #[arg(long, default_value_t = 2)]
         callers: usize,
+        /// Connections the overload is spread over.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
         /// Calls one at a time for the unloaded figures.
         #[arg(long, default_value_t = 500)]
         unloaded_calls: usize,
@@ -38,8 +42,8 @@ enum Command {
 #[tokio::main]
 async fn main() {
     match Cli::parse().command {
-        Command::Overload { seconds, callers, unloaded_calls, service_flags } => {
-            overload::run(overload::Settings { seconds, callers, unloaded_calls, service_flags }).await;
+        Command::Overload { seconds, callers, connections, unloaded_calls, service_flags } => {
+            overload::run(overload::Settings { seconds, callers, connections, unloaded_calls, service_flags }).await;
         }
     }
 }

@@ -22,6 +22,7 @@ const ACCOUNT: &str = "1000000000000001";
 pub struct Settings {
     pub seconds: u64,
     pub callers: usize,
+    pub connections: usize,
     pub unloaded_calls: usize,
     pub service_flags: Vec<String>,
 }
@@ -131,7 +132,7 @@ pub async fn run(settings: Settings) {
     let interval = Duration::from_secs_f64(1.0 / offered.max(1.0));
     let overload_outcomes = Arc::new(Mutex::new(Outcomes::default()));
     let mut pool = Vec::new();
-    for _ in 0..settings.callers {
+    for _ in 0..settings.connections {
         pool.push(client(addr).await);
     }
     let mut peak_rss = 0;
@@ -159,7 +160,8 @@ pub async fn run(settings: Settings) {
     let admitted_p99 = overload.admitted.quantile(0.99);
     let refused_p99 = overload.refused.quantile(0.99);
     println!(
-        "overload: {sent} calls offered at {offered:.0}/s (3x capacity) for {} s: {} admitted (p50 {}, p99 {}), {} refused with RESOURCE_EXHAUSTED (p50 {}, p99 {}), {} other errors",
+        "overload: {sent} calls offered at {offered:.0}/s (3x capacity) over {} connections for {} s: {} admitted (p50 {}, p99 {}), {} refused with RESOURCE_EXHAUSTED (p50 {}, p99 {}), {} other errors",
+        settings.connections,
         settings.seconds,
         overload.admitted.len(),
         ms(overload.admitted.quantile(0.5)),

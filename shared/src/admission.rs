@@ -2,8 +2,9 @@
 //! without bound. The scarce resource is the account itself (one change at a time, each waiting for the
 //! disk), so the limit sits around the account's work, not around whole calls: a Connect waiting for the
 //! other account holds no slot. Calls that change state get few slots (more would only wait longer),
-//! reads more; an optional rate limit in front of the public API caps the calls per second. Internal work
-//! (the peer link, the clocks) is never turned away.
+//! reads more. In front of the services, a call that would find no slot is refused before any work is
+//! spent on it, and an optional rate limit caps the calls per second. Internal work (the peer link, the
+//! clocks) is never turned away.
 
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -57,6 +58,35 @@ impl Slots {
     pub fn read(&self) -> Result<OwnedSemaphorePermit, DomainError> {
         take(&self.reads, self.limits.concurrent_reads, "reads")
     }
+
+    /// Whether a call to `path` would find no slot now: refused before any work is spent on it.
+    fn full_for(&self, path: &str) -> Option<DomainError> {
+        let (semaphore, limit, what) = match kind(path)? {
+            Kind::Write => (&self.writes, self.limits.concurrent_writes, "calls that change state"),
+            Kind::Read => (&self.reads, self.limits.concurrent_reads, "reads"),
+        };
+        (semaphore.available_permits() == 0).then(|| at_capacity(limit, what))
+    }
+}
+
+/// The public API's calls, by what they do to the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Read,
+    Write,
+}
+
+/// What `path` is; `None`: not a public account call (health, reflection, the peer link) or a watch stream
+/// (limited by count, not slots).
+fn kind(path: &str) -> Option<Kind> {
+    let method = path.strip_prefix("/expressconnect.v1.")?.rsplit('/').next()?;
+    if method.starts_with("Watch") {
+        None
+    } else if ["Describe", "Get", "Check"].iter().any(|read| method.starts_with(read)) {
+        Some(Kind::Read)
+    } else {
+        Some(Kind::Write)
+    }
 }
 
 impl Default for Slots {
@@ -66,12 +96,14 @@ impl Default for Slots {
 }
 
 fn take(semaphore: &Arc<Semaphore>, limit: usize, what: &str) -> Result<OwnedSemaphorePermit, DomainError> {
-    semaphore.clone().try_acquire_owned().map_err(|_| {
-        DomainError::exhausted(
-            "Throttling",
-            format!("the service is at capacity ({limit} {what} in progress); retry with backoff"),
-        )
-    })
+    semaphore.clone().try_acquire_owned().map_err(|_| at_capacity(limit, what))
+}
+
+fn at_capacity(limit: usize, what: &str) -> DomainError {
+    DomainError::exhausted(
+        "Throttling",
+        format!("the service is at capacity ({limit} {what} in progress); retry with backoff"),
+    )
 }
 
 /// A token bucket: `rate` tokens a second, at most `rate` saved up.
@@ -95,22 +127,28 @@ impl Bucket {
     }
 }
 
-/// At most `calls_per_second` calls a second to the public API (`/expressconnect.v1.*`); 0: no limit.
+/// In front of every service: a public call that would find no slot is refused before any work is spent
+/// on it (not even its signature is checked), and at most `calls_per_second` public calls a second are
+/// taken (0: no limit).
 #[derive(Debug, Clone)]
-pub struct RateLimitLayer {
+pub struct AdmissionLayer {
+    slots: Slots,
     bucket: Option<Arc<Mutex<Bucket>>>,
     calls_per_second: u32,
 }
 
-impl RateLimitLayer {
-    pub fn new(calls_per_second: u32) -> Self {
+impl AdmissionLayer {
+    pub fn new(slots: Slots, calls_per_second: u32) -> Self {
         let rate = f64::from(calls_per_second);
         let bucket =
             (calls_per_second > 0).then(|| Arc::new(Mutex::new(Bucket { rate, tokens: rate, at: Instant::now() })));
-        Self { bucket, calls_per_second }
+        Self { slots, bucket, calls_per_second }
     }
 
     fn admit(&self, path: &str) -> Result<(), DomainError> {
+        if let Some(full) = self.slots.full_for(path) {
+            return Err(full);
+        }
         let Some(bucket) = self.bucket.as_ref().filter(|_| path.starts_with("/expressconnect.v1.")) else {
             return Ok(());
         };
@@ -129,21 +167,21 @@ impl RateLimitLayer {
     }
 }
 
-impl<S> tower::Layer<S> for RateLimitLayer {
-    type Service = RateLimited<S>;
+impl<S> tower::Layer<S> for AdmissionLayer {
+    type Service = Admitted<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RateLimited { layer: self.clone(), inner }
+        Admitted { layer: self.clone(), inner }
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct RateLimited<S> {
-    layer: RateLimitLayer,
+pub struct Admitted<S> {
+    layer: AdmissionLayer,
     inner: S,
 }
 
-impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for RateLimited<S>
+impl<S, ReqBody, ResBody> tower::Service<http::Request<ReqBody>> for Admitted<S>
 where
     S: tower::Service<http::Request<ReqBody>, Response = http::Response<ResBody>>,
     S::Future: Send + 'static,
@@ -180,8 +218,21 @@ mod tests {
         assert_eq!(slots.write().unwrap_err().reason, "Throttling");
         let _read = slots.read().unwrap();
         assert!(slots.read().is_err());
+        let layer = AdmissionLayer::new(slots.clone(), 0);
+        assert_eq!(layer.admit("/expressconnect.v1.VpcService/CreateVpc").unwrap_err().reason, "Throttling");
+        assert!(layer.admit("/expressconnect.peer.v1.PeerLink/Deliver").is_ok());
+        assert!(layer.admit("/expressconnect.v1.RouterInterfaceService/WatchRouterInterfaces").is_ok());
         drop(first);
         assert!(slots.write().is_ok());
+    }
+
+    #[test]
+    fn calls_are_sorted_by_what_they_do() {
+        assert_eq!(kind("/expressconnect.v1.VpcService/CreateVpc"), Some(Kind::Write));
+        assert_eq!(kind("/expressconnect.v1.RouterInterfaceService/DescribeRouterInterfaces"), Some(Kind::Read));
+        assert_eq!(kind("/expressconnect.v1.VpcService/CheckReachability"), Some(Kind::Read));
+        assert_eq!(kind("/expressconnect.v1.RouterInterfaceService/WatchRouterInterfaces"), None);
+        assert_eq!(kind("/grpc.health.v1.Health/Check"), None);
     }
 
     #[test]
@@ -191,11 +242,11 @@ mod tests {
         assert!(bucket.take(start) && bucket.take(start));
         assert!(!bucket.take(start));
         assert!(bucket.take(start + std::time::Duration::from_millis(600)));
-        let layer = RateLimitLayer::new(1);
+        let layer = AdmissionLayer::new(Slots::default(), 1);
         assert!(layer.admit("/expressconnect.v1.VpcService/CreateVpc").is_ok());
         assert_eq!(layer.admit("/expressconnect.v1.VpcService/CreateVpc").unwrap_err().reason, "Throttling.User");
         assert!(layer.admit("/expressconnect.peer.v1.PeerLink/Deliver").is_ok());
-        let unlimited = RateLimitLayer::new(0);
+        let unlimited = AdmissionLayer::new(Slots::default(), 0);
         assert!((0..100).all(|_| unlimited.admit("/expressconnect.v1.VpcService/CreateVpc").is_ok()));
     }
 }

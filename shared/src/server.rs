@@ -19,7 +19,7 @@ use tonic_health::ServingStatus;
 use tracing::Instrument;
 
 use crate::account::Account;
-use crate::admission::RateLimitLayer;
+use crate::admission::AdmissionLayer;
 use crate::api::v1::billing_service_server::BillingServiceServer;
 use crate::api::v1::router_interface_service_server::RouterInterfaceServiceServer;
 use crate::api::v1::simulation_service_server::SimulationServiceServer;
@@ -205,9 +205,9 @@ where
         builder = builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?;
     }
     let server = builder
-        // Unsigned calls are refused before they count against capacity.
+        // Past capacity, a call is refused before its signature is even checked.
+        .layer(AdmissionLayer::new(account.slots().clone(), config.limits.calls_per_second))
         .layer(AuthLayer::new(credentials, config.peer_secrets()))
-        .layer(RateLimitLayer::new(config.limits.calls_per_second))
         .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
         .add_routes(std::mem::take(&mut routes))
         .add_service(health_service)
