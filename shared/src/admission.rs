@@ -13,7 +13,7 @@ use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::domain::DomainError;
-use crate::grpc::to_status;
+use crate::grpc::refuse;
 
 /// How many account operations of each kind may be in progress at once, and how many public calls a
 /// second are taken.
@@ -198,10 +198,7 @@ where
     fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
         match self.layer.admit(request.uri().path()) {
             Ok(()) => Box::pin(self.inner.call(request)),
-            Err(refusal) => {
-                let response = to_status(refusal).into_http();
-                Box::pin(async move { Ok(response) })
-            }
+            Err(refusal) => refuse(refusal),
         }
     }
 }

@@ -9,6 +9,26 @@ use crate::model::{Model, Own};
 /// Every end of every account, by id, with the account whose service answered for it.
 pub type Snapshot = BTreeMap<String, (&'static str, pb::RouterInterface)>;
 
+/// Adds every end of `account` to `snapshot`, page by page (50 a page) as `page(n)` fetches them;
+/// `None` if a page could not be had.
+pub async fn add_account<F, Fut>(snapshot: &mut Snapshot, account: &'static str, page: F) -> Option<()>
+where
+    F: Fn(i32) -> Fut,
+    Fut: std::future::Future<Output = Option<Vec<pb::RouterInterface>>>,
+{
+    for number in 1.. {
+        let ends = page(number).await?;
+        let last = ends.len() < 50;
+        for ri in ends {
+            snapshot.insert(ri.router_interface_id.clone(), (account, ri));
+        }
+        if last {
+            break;
+        }
+    }
+    Some(())
+}
+
 fn transitional(s: pb::Status) -> bool {
     matches!(s, pb::Status::Connecting | pb::Status::Accepting | pb::Status::Suspending | pb::Status::Activating)
 }

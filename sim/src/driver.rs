@@ -12,7 +12,7 @@ use shared::api::v1::{self as pb, router_interface_service_client::RouterInterfa
 use shared::random::SplitMix64;
 use tonic::Code;
 
-use crate::checker::{self, Snapshot};
+use crate::checker::{self, Snapshot, add_account};
 use crate::faults::Fault;
 use crate::model::{Conn, Model, Own};
 use crate::net::{PORT, channel};
@@ -170,40 +170,8 @@ impl Driver {
                 self.model.end(&conn.initiator).own = None;
                 self.model.end(&conn.acceptor).own = None;
             }
-            3..=4 => {
-                let result = self
-                    .call_ri(
-                        host,
-                        |mut c, id| async move {
-                            c.deactivate_router_interface(pb::DeactivateRouterInterfaceRequest {
-                                router_interface_id: id,
-                                ..Default::default()
-                            })
-                            .await
-                            .map(|_| ())
-                        },
-                        &id,
-                    )
-                    .await;
-                self.record_intent(&id, result, true);
-            }
-            5..=7 => {
-                let result = self
-                    .call_ri(
-                        host,
-                        |mut c, id| async move {
-                            c.activate_router_interface(pb::ActivateRouterInterfaceRequest {
-                                router_interface_id: id,
-                                ..Default::default()
-                            })
-                            .await
-                            .map(|_| ())
-                        },
-                        &id,
-                    )
-                    .await;
-                self.record_intent(&id, result, false);
-            }
+            3..=4 => self.set_intent(host, &id, true).await,
+            5..=7 => self.set_intent(host, &id, false).await,
             _ => {
                 let result = self
                     .call_ri(
@@ -241,6 +209,28 @@ impl Driver {
         if result.is_ok() {
             *self.board.borrow_mut().acknowledged.entry(kind).or_default() += 1;
         }
+    }
+
+    /// Suspends (Deactivate) or activates `id` as its owner, and records what the owner was told.
+    async fn set_intent(&mut self, host: &str, id: &str, suspended: bool) {
+        let result = self
+            .call_ri(
+                host,
+                |mut c, id| async move {
+                    if suspended {
+                        let request =
+                            pb::DeactivateRouterInterfaceRequest { router_interface_id: id, ..Default::default() };
+                        c.deactivate_router_interface(request).await.map(|_| ())
+                    } else {
+                        let request =
+                            pb::ActivateRouterInterfaceRequest { router_interface_id: id, ..Default::default() };
+                        c.activate_router_interface(request).await.map(|_| ())
+                    }
+                },
+                id,
+            )
+            .await;
+        self.record_intent(id, result, suspended);
     }
 
     fn record_intent(&mut self, id: &str, result: Result<(), tonic::Status>, suspended: bool) {
@@ -340,22 +330,12 @@ impl Driver {
     async fn snapshot(&self) -> Option<Snapshot> {
         let mut snapshot = Snapshot::new();
         for (host, account) in ACCOUNTS {
-            let mut page = 1;
-            loop {
-                let request =
-                    pb::DescribeRouterInterfacesRequest { page_number: page, page_size: 50, ..Default::default() };
-                let answer =
-                    answered(async { ris(host).await?.describe_router_interfaces(request).await }).await.ok()?;
-                let answer = answer.into_inner();
-                let n = answer.router_interfaces.len();
-                for ri in answer.router_interfaces {
-                    snapshot.insert(ri.router_interface_id.clone(), (account, ri));
-                }
-                if n < 50 {
-                    break;
-                }
-                page += 1;
-            }
+            let page = |page_number| async move {
+                let request = pb::DescribeRouterInterfacesRequest { page_number, page_size: 50, ..Default::default() };
+                let answer = answered(async { ris(host).await?.describe_router_interfaces(request).await }).await;
+                answer.ok().map(|a| a.into_inner().router_interfaces)
+            };
+            add_account(&mut snapshot, account, page).await?;
         }
         Some(snapshot)
     }

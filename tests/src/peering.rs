@@ -109,19 +109,24 @@ pub async fn prepare_connection(a: &Service, b: &Service, b_account: &str) -> En
 
 /// [`prepare_connection`] on the given terms.
 pub async fn prepare_connection_with(a: &Service, b: &Service, b_account: &str, terms: &Terms) -> Ends {
-    let (mut vpcs_a, mut ris_a) = (a.vpcs().await, a.router_interfaces().await);
-    let (mut vpcs_b, mut ris_b) = (b.vpcs().await, b.router_interfaces().await);
-    let (vpc_a, _) = create_vpc(&mut vpcs_a, terms.a_region, "172.16.0.0/12").await;
-    let (vpc_b, _) = create_vpc(&mut vpcs_b, terms.b_region, "10.0.0.0/8").await;
+    let vpc_a = create_vpc(&mut a.vpcs().await, terms.a_region, "172.16.0.0/12").await.0;
+    let vpc_b = create_vpc(&mut b.vpcs().await, terms.b_region, "10.0.0.0/8").await.0;
+    ends_between(a, b, b_account, &vpc_a, &vpc_b, terms).await
+}
+
+/// The two ends of a new connection between existing VPCs: `vpc_a` of account A in `a`, `vpc_b` of
+/// `b_account` in `b` (regions as `terms` say), named to each other, not yet connected.
+pub async fn ends_between(a: &Service, b: &Service, b_account: &str, vpc_a: &str, vpc_b: &str, terms: &Terms) -> Ends {
+    let (mut ris_a, mut ris_b) = (a.router_interfaces().await, b.router_interfaces().await);
     let initiator = ris_a
         .create_peering_connection(pb::CreatePeeringConnectionRequest {
             account_type: pb::AccountType::Different as i32,
             connection_type: pb::ConnectionType::VpcToVpc as i32,
             routers_to_create: pb::RoutersToCreate::InitiatorOnly as i32,
             local_region_id: terms.a_region.into(),
-            local_router_id: vpc_a.clone(),
+            local_router_id: vpc_a.into(),
             peer_region_id: terms.b_region.into(),
-            peer_router_id: vpc_b.clone(),
+            peer_router_id: vpc_b.into(),
             peer_account_id: b_account.into(),
             bandwidth: terms.bandwidth.into(),
             instance_charge_type: terms.charge_type as i32,
@@ -140,9 +145,9 @@ pub async fn prepare_connection_with(a: &Service, b: &Service, b_account: &str, 
             connection_type: pb::ConnectionType::VpcToVpc as i32,
             routers_to_create: pb::RoutersToCreate::AcceptorOnly as i32,
             local_region_id: terms.b_region.into(),
-            local_router_id: vpc_b,
+            local_router_id: vpc_b.into(),
             peer_region_id: terms.a_region.into(),
-            peer_router_id: vpc_a,
+            peer_router_id: vpc_a.into(),
             peer_account_id: ACCOUNT_A.into(),
             peer_interface_id: initiator.clone(),
             ..Default::default()

@@ -21,7 +21,7 @@ use shared::api::v1::router_interface_service_client::RouterInterfaceServiceClie
 use shared::api::v1::vpc_service_client::VpcServiceClient;
 use shared::auth::Signed;
 use shared::random::SplitMix64;
-use sim::checker::{Snapshot, check_always, check_quiescent};
+use sim::checker::{Snapshot, add_account, check_always, check_quiescent};
 use sim::model::{Conn, Model, Own};
 use tokio::time::Instant;
 use tonic::Code;
@@ -312,24 +312,15 @@ async fn worker(seed: u64, addrs: Addrs, slots: Slots, ledger: Shared, stop: Arc
 async fn snapshot(addrs: Addrs) -> Option<Snapshot> {
     let mut snapshot = Snapshot::new();
     for (addr, account) in [(addrs.a, ACCOUNT_A), (addrs.b, ACCOUNT_B)] {
-        let mut page = 1;
-        loop {
-            let request =
-                pb::DescribeRouterInterfacesRequest { page_number: page, page_size: 50, ..Default::default() };
+        let page = |page_number| async move {
+            let request = pb::DescribeRouterInterfacesRequest { page_number, page_size: 50, ..Default::default() };
             let answer = call(addr, |ch| async move {
                 RouterInterfaceServiceClient::new(ch).describe_router_interfaces(request).await.map(|r| r.into_inner())
             })
-            .await
-            .ok()?;
-            let n = answer.router_interfaces.len();
-            for ri in answer.router_interfaces {
-                snapshot.insert(ri.router_interface_id.clone(), (account, ri));
-            }
-            if n < 50 {
-                break;
-            }
-            page += 1;
-        }
+            .await;
+            answer.ok().map(|a| a.router_interfaces)
+        };
+        add_account(&mut snapshot, account, page).await?;
     }
     Some(snapshot)
 }

@@ -11,7 +11,8 @@ use scenario_tests::fixtures::{
     initiator, refused, same_account_peering, vbr_initiator,
 };
 use scenario_tests::peering::{
-    Ends, Flags, activate, connect, delete, prepare_connection, start_pair, suspend, wait_agreement,
+    Ends, Flags, Terms, activate, connect, delete, ends_between, prepare_connection, start_pair, suspend,
+    wait_agreement,
 };
 use scenario_tests::{ACCOUNT_A, ACCOUNT_B, Binary, Service, create_vpc, describe, pb, reason};
 use tonic::Code;
@@ -329,48 +330,8 @@ async fn one_connection_between_two_routers_and_none_to_itself() {
     wait_agreement(&a, &b, &first, SETTLE).await;
     let (vpc_a, _, _) = router_of(&mut ris_a, &first.initiator).await;
     let (vpc_b, _, _) = router_of(&mut ris_b, &first.acceptor).await;
-    let second_initiator = ris_a
-        .create_peering_connection(pb::CreatePeeringConnectionRequest {
-            account_type: pb::AccountType::Different as i32,
-            connection_type: pb::ConnectionType::VpcToVpc as i32,
-            routers_to_create: pb::RoutersToCreate::InitiatorOnly as i32,
-            local_region_id: HZ.into(),
-            local_router_id: vpc_a.clone(),
-            peer_region_id: SH.into(),
-            peer_router_id: vpc_b.clone(),
-            peer_account_id: ACCOUNT_B.into(),
-            bandwidth: "Large.1".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .initiator_interface_id;
-    let second_acceptor = ris_b
-        .create_peering_connection(pb::CreatePeeringConnectionRequest {
-            account_type: pb::AccountType::Different as i32,
-            connection_type: pb::ConnectionType::VpcToVpc as i32,
-            routers_to_create: pb::RoutersToCreate::AcceptorOnly as i32,
-            local_region_id: SH.into(),
-            local_router_id: vpc_b,
-            peer_region_id: HZ.into(),
-            peer_router_id: vpc_a,
-            peer_account_id: ACCOUNT_A.into(),
-            peer_interface_id: second_initiator.clone(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .acceptor_interface_id;
-    ris_a
-        .modify_router_interface_attribute(pb::ModifyRouterInterfaceAttributeRequest {
-            router_interface_id: second_initiator.clone(),
-            opposite_interface_id: Some(second_acceptor.clone()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let second = ends_between(&a, &b, ACCOUNT_B, &vpc_a, &vpc_b, &Terms::default()).await;
+    let (second_initiator, second_acceptor) = (second.initiator, second.acceptor);
     // B refuses it, naming its end of the existing connection.
     let result = connect(&a, &second_initiator).await;
     denied(result, Code::FailedPrecondition, "Forbidden.OnlyOneConnection", &first.acceptor);

@@ -340,8 +340,8 @@ fn months_of(end: &RouterInterface) -> u32 {
     end.pricing_cycle.map_or(0, |cycle| billing::months(cycle, end.period))
 }
 
-/// Refuses new purchases while the account owes money.
-fn check_not_overdue(state: &AccountState) -> DomainResult<()> {
+/// Refuses new purchases (and connects) while the account owes money.
+pub(super) fn check_not_overdue(state: &AccountState) -> DomainResult<()> {
     if let Some(since) = state.overdue_since() {
         return Err(DomainError::precondition(
             "Forbidden.BillsOutstanding",
@@ -419,11 +419,6 @@ impl Account {
         let mut ledger = Ledger::new(state, &self.prices);
         ledger.charge_partial_hour(&mut end.clone(), ctx.now);
         changes.extend(ledger.into_changes(ctx));
-    }
-
-    /// Refused while the account owes money (ConnectRouterInterface's precondition).
-    pub(super) fn check_account_not_overdue(state: &AccountState) -> DomainResult<()> {
-        check_not_overdue(state)
     }
 
     pub fn renew_instance(&self, renewal: Renewal, client_token: &str) -> DomainResult<Renewed> {

@@ -264,7 +264,7 @@ impl Account {
             let mut initiator = state.router_interface("router_interface_id", id)?.clone();
             // A locked end says so (below); any other end of an overdue account may not connect either.
             if !billing::is_locked(&initiator) {
-                Self::check_account_not_overdue(state)?;
+                super::billing::check_not_overdue(state)?;
             }
             let owner = initiator.opposite.owner_id.clone();
             if owner.is_empty() || owner == ctx.account_id {

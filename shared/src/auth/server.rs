@@ -13,7 +13,7 @@ use super::{
     PEER_PROOF_HEADER, PeerAccount, PeerSecrets, SIGNATURE_HEADER, SignedHeaders,
 };
 use crate::domain::DomainError;
-use crate::grpc::to_status;
+use crate::grpc::refuse;
 
 /// Calls to these services need the operator's key.
 const OPERATOR_SERVICES: &[&str] = &["/expressconnect.v1.SimulationService/"];
@@ -243,8 +243,7 @@ where
             }
             Err(refusal) => {
                 tracing::info!(path = request.uri().path(), reason = %refusal.reason, "call refused");
-                let response = to_status(refusal).into_http();
-                Box::pin(async move { Ok(response) })
+                refuse(refusal)
             }
         }
     }

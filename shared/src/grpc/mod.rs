@@ -12,6 +12,7 @@ mod vpc_service;
 pub use billing_service::BillingApi;
 pub use router_interface_service::RouterInterfaceApi;
 pub use simulation_service::SimulationApi;
+pub(crate) use status::refuse;
 pub use status::to_status;
 pub use vpc_service::VpcApi;
 

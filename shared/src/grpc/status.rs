@@ -33,3 +33,9 @@ pub fn to_status(e: DomainError) -> tonic::Status {
     }
     tonic::Status::with_error_details(code, format!("{}: {}", e.reason, e.message), details)
 }
+
+/// What a tower layer in front of the services answers when it refuses a call without passing it on.
+pub(crate) fn refuse<B: Default + Send + 'static, E>(refusal: DomainError) -> crate::BoxFuture<http::Response<B>, E> {
+    let response = to_status(refusal).into_http();
+    Box::pin(async move { Ok(response) })
+}
