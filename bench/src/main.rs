@@ -23,9 +23,9 @@ enum Command {
         /// Length of the capacity and the overload phases, in seconds.
         #[arg(long, default_value_t = 10)]
         seconds: u64,
-        /// Closed-loop callers that measure the capacity (as many as the service's write slots keeps every
-        /// slot busy without refusals).
-        #[arg(long, default_value_t = 2)]
+        /// Closed-loop callers that measure the capacity: as many as the service's write slots (64 by
+        /// default) keep every slot busy without refusals.
+        #[arg(long, default_value_t = 64)]
         callers: usize,
         /// Connections the overload is spread over.
         #[arg(long, default_value_t = 32)]

