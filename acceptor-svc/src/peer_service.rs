@@ -92,13 +92,15 @@ impl PeerLink for PeerLinkApi {
         let events = self.account.subscribe();
         let (tx, rx) = mpsc::channel(PUSH_BUFFER);
         let account = self.account.clone();
-        let pushing = push(account.clone(), from, events, self.transition_delay, tx);
+        let pushing = push(account.clone(), from.clone(), events, self.transition_delay, tx);
         // At shutdown the stream ends (the initiator redials), so that the server can drain.
         tokio::spawn(async move {
+            account.metrics().peer_link(&from, true);
             tokio::select! {
                 () = account.stopping() => {}
                 () = pushing => {}
             }
+            account.metrics().peer_link(&from, false);
         });
         Ok(Response::new(ReceiverStream::new(rx)))
     }

@@ -59,6 +59,7 @@ pub fn spawn(
             match link.run(&mut backoff).await {
                 Ok(()) => return,
                 Err(e) => {
+                    account.metrics().peer_link(&peer.account_id, false);
                     let wait = backoff.next_delay();
                     tracing::warn!(error = %e, retry_in = ?wait, url = %peer.url, "peer link down");
                     tokio::time::sleep(wait).await;
@@ -101,6 +102,7 @@ impl Link {
             .await?
             .into_inner();
         tracing::info!(url = %self.peer.url, "peer link up");
+        self.account.metrics().peer_link(&self.peer.account_id, true);
         self.resync(&mut client).await?;
         backoff.reset();
         loop {

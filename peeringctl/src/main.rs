@@ -1,19 +1,26 @@
-//! peeringctl: starts both accounts' services in one command (`peeringctl up`), and signs calls for
-//! grpcurl (`peeringctl sign`).
+//! peeringctl: starts both accounts' services in one command (`peeringctl up`), signs calls for grpcurl
+//! (`peeringctl sign`), calls the services (`vpc`, `vbr`, `route`, `ri`, `watch`, `reachability`) and runs
+//! the user guide's procedures against them (`demo`).
 
+mod client;
+mod commands;
+mod demo;
 mod dev_certs;
+mod output;
 mod sign;
+mod wait;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use commands::Noun;
 use std::sync::Arc;
 
 use acceptor_svc::AcceptorRole;
 use initiator_svc::InitiatorRole;
 use shared::auth::{AccessKey, Credentials};
-use shared::config::{ACCEPTOR_DEFAULTS, Defaults, INITIATOR_DEFAULTS, PeerAddress, ServiceConfig, Storage};
+use shared::config::{ACCEPTOR_DEFAULTS, Defaults, INITIATOR_DEFAULTS, LogFormat, PeerAddress, ServiceConfig, Storage};
 use shared::server::{self, Role};
 use tokio::sync::watch;
 
@@ -44,6 +51,9 @@ enum Command {
         /// well-known, INSECURE development keys.
         #[arg(long, env = "PEERINGCTL_GENERATE_CREDENTIALS")]
         generate_credentials: bool,
+        /// Log lines as readable text or as JSON objects.
+        #[arg(long, env = "PEERING_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
     },
     /// Write a development CA and a server certificate (ca.pem, server.pem, server.key) for TLS:
     /// --tls-cert server.pem --tls-key server.key on the services, --tls-ca ca.pem on their callers.
@@ -72,6 +82,22 @@ enum Command {
         #[arg(long, env = "PEERING_ACCESS_KEY_SECRET", requires = "access_key_id", hide_env_values = true)]
         access_key_secret: Option<String>,
     },
+    /// VPCs: create, list, delete.
+    Vpc(Noun<commands::vpc::Verb>),
+    /// Virtual Border Routers: create, list, delete.
+    Vbr(Noun<commands::vbr::Verb>),
+    /// Custom route entries towards router interfaces: create, list, delete.
+    Route(Noun<commands::route::Verb>),
+    /// Router interfaces (the ends of a peering connection): create, modify, connect, suspend, activate,
+    /// upgrade, renew, delete, describe.
+    Ri(Noun<commands::ri::Verb>),
+    /// Print every change of the account's ends as it happens, until Ctrl-C (JSON lines with --json).
+    Watch(commands::watch::Watch),
+    /// Does traffic from a VPC or VBR reach an address now, and if not, why?
+    Reachability(commands::reachability::Reachability),
+    /// Run the user guide's procedures against running services (`peeringctl up`), printing both sides'
+    /// statuses as they change, and delete what it made. Exits non-zero naming the step that failed.
+    Demo(demo::Demo),
 }
 
 fn service_config(
@@ -123,9 +149,17 @@ async fn main() -> ExitCode {
                 }
             }
         }
-        Command::Up { initiator_listen, acceptor_listen, data_dir, in_memory, generate_credentials } => {
+        Command::Up { initiator_listen, acceptor_listen, data_dir, in_memory, generate_credentials, log_format } => {
+            server::init_logs(log_format);
             up(initiator_listen, acceptor_listen, data_dir, in_memory, !generate_credentials).await
         }
+        Command::Vpc(Noun { client, verb }) => client::finish(verb.run(client).await),
+        Command::Vbr(Noun { client, verb }) => client::finish(verb.run(client).await),
+        Command::Route(Noun { client, verb }) => client::finish(verb.run(client).await),
+        Command::Ri(Noun { client, verb }) => client::finish(verb.run(client).await),
+        Command::Watch(command) => client::finish(command.run().await),
+        Command::Reachability(command) => client::finish(command.run().await),
+        Command::Demo(command) => client::finish(command.run().await),
     }
 }
 
@@ -136,7 +170,6 @@ async fn up(
     in_memory: bool,
     development: bool,
 ) -> ExitCode {
-    server::init_tracing();
     // Account A's service dials account B's.
     let acceptor_peer =
         PeerAddress { account_id: ACCEPTOR_DEFAULTS.account_id.to_owned(), url: format!("http://{acceptor_listen}") };

@@ -18,7 +18,10 @@ pub fn spawn(account: Account) -> JoinHandle<()> {
             ticks.tick().await;
             match account.call(Account::fire_due_billing_events).await {
                 Ok(0) => {}
-                Ok(fired) => tracing::info!(fired, "billing events fired"),
+                Ok(fired) => {
+                    account.metrics().billing_events_fired(fired);
+                    tracing::info!(fired, "billing events fired");
+                }
                 // Nothing was stored; the same events are still due at the next tick.
                 Err(e) => tracing::warn!(error = %e, "billing events could not be stored; retrying"),
             }

@@ -92,6 +92,21 @@ pub struct ServiceArgs {
     /// The CA (PEM) that signed the peers' certificates, for peers dialled at https:// addresses.
     #[arg(long, env = "PEERING_TLS_CA")]
     pub tls_ca: Option<PathBuf>,
+    /// Log lines as readable text or as JSON objects (one per line).
+    #[arg(long, env = "PEERING_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Instead of serving: ask the service already serving at --listen for its health (on 127.0.0.1 when
+    /// --listen is 0.0.0.0), exit 0 if it is SERVING, 1 if not. For container health checks.
+    #[arg(long)]
+    pub probe: bool,
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// The certificate and key a service serves TLS with, as read at start.
@@ -201,6 +216,9 @@ pub struct ServiceConfig {
     pub tls: Option<TlsIdentity>,
     /// The CA (PEM) to trust when dialling peers at https:// addresses.
     pub tls_ca: Option<Vec<u8>>,
+    pub log_format: LogFormat,
+    /// Probe the running service's health instead of serving.
+    pub probe: bool,
 }
 
 impl ServiceConfig {
@@ -275,6 +293,8 @@ impl ServiceConfig {
             max_message_bytes: DEFAULT_MESSAGE_BYTES,
             tls: None,
             tls_ca: None,
+            log_format: LogFormat::Text,
+            probe: false,
         }
     }
 }
@@ -341,6 +361,8 @@ impl ServiceArgs {
                 _ => None,
             },
             tls_ca: self.tls_ca.as_deref().map(|ca| read("--tls-ca", ca)).transpose()?,
+            log_format: self.log_format,
+            probe: self.probe,
         })
     }
 }

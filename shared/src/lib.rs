@@ -12,6 +12,7 @@ pub mod config;
 pub mod connect_timeout;
 pub mod domain;
 pub mod grpc;
+pub mod metrics;
 pub mod random;
 pub mod server;
 pub mod store;

@@ -16,6 +16,7 @@ use tonic::service::Routes;
 use tonic::transport::Server;
 use tonic::transport::server::Connected;
 use tonic_health::ServingStatus;
+use tonic_health::pb::health_check_response::ServingStatus as Probed;
 use tracing::Instrument;
 
 use crate::account::Account;
@@ -26,8 +27,9 @@ use crate::api::v1::simulation_service_server::SimulationServiceServer;
 use crate::api::v1::vpc_service_server::VpcServiceServer;
 use crate::auth::{AuthLayer, Credentials};
 use crate::clock::{RuntimeClock, SystemClock};
-use crate::config::{Defaults, Runtime, ServiceConfig, Storage};
+use crate::config::{Defaults, LogFormat, Runtime, ServiceConfig, Storage};
 use crate::grpc::{BillingApi, RouterInterfaceApi, SimulationApi, VpcApi};
+use crate::metrics::MetricsLayer;
 use crate::store::{SqliteStore, Store, StoreError};
 use chrono::DateTime;
 
@@ -45,12 +47,47 @@ pub enum ServerError {
     Credentials(String),
 }
 
-/// Logs to stderr; `RUST_LOG` picks what (default `info`).
-pub fn init_tracing() {
+/// Logs to stderr, as text or JSON lines; `RUST_LOG` picks what (default `info`).
+pub fn init_logs(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // A second call (peeringctl runs two services in one process) keeps the first subscriber.
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = match format {
+        LogFormat::Text => logs.try_init(),
+        // Each line carries the spans it happened in (account, router interface, peer account).
+        LogFormat::Json => logs.json().with_current_span(true).with_span_list(true).try_init(),
+    };
+}
+
+/// `--probe`: the health of the service serving at `listen`, as a process exit code.
+async fn probe(listen: SocketAddr) -> ExitCode {
+    let ip = if listen.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { listen.ip() };
+    let url = format!("http://{}", SocketAddr::new(ip, listen.port()));
+    let checked = async {
+        let channel = tonic::transport::Endpoint::from_shared(url.clone())?.connect().await?;
+        let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+        let answer = health.check(tonic_health::pb::HealthCheckRequest { service: String::new() }).await?;
+        Ok::<_, Box<dyn std::error::Error>>(answer.into_inner().status())
+    };
+    match tokio::time::timeout(Duration::from_secs(3), checked).await {
+        Ok(Ok(Probed::Serving)) => {
+            println!("{url}: SERVING");
+            ExitCode::SUCCESS
+        }
+        Ok(Ok(status)) => {
+            println!("{url}: {}", status.as_str_name());
+            ExitCode::FAILURE
+        }
+        Ok(Err(e)) => {
+            println!("{url}: {e}");
+            ExitCode::FAILURE
+        }
+        Err(_) => {
+            println!("{url}: no answer within 3 s");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 pub fn open_account(config: &ServiceConfig) -> Result<Account, StoreError> {
@@ -166,6 +203,7 @@ where
     let mut tasks = role.start(&account, config);
     tasks.push(crate::connect_timeout::spawn(account.clone(), config.connect_timeout));
     tasks.push(crate::billing_clock::spawn(account.clone()));
+    tasks.push(crate::metrics::spawn_handshake_timer(account.clone()));
 
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_serving::<VpcServiceServer<VpcApi>>().await;
@@ -205,6 +243,9 @@ where
         builder = builder.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity))?;
     }
     let server = builder
+        // HTTP/1.1 too, for `GET /metrics`.
+        .accept_http1(true)
+        .layer(MetricsLayer::new(account.clone()))
         // Past capacity, a call is refused before its signature is even checked.
         .layer(AdmissionLayer::new(account.slots().clone(), config.limits.calls_per_second))
         .layer(AuthLayer::new(credentials, config.peer_secrets()))
@@ -281,7 +322,10 @@ pub async fn bind_and_announce(config: &ServiceConfig) -> Result<TcpListener, Se
 
 /// A service binary's whole life: bind, serve until SIGINT or SIGTERM.
 pub async fn main(defaults: &Defaults, config: ServiceConfig, role: &dyn Role) -> ExitCode {
-    init_tracing();
+    if config.probe {
+        return probe(config.listen).await;
+    }
+    init_logs(config.log_format);
     let shutdown = shutdown_signal();
     let served = match bind_and_announce(&config).await {
         Ok(listener) => serve(&config, role, listener, shutdown).await,

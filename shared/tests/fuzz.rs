@@ -53,18 +53,7 @@ fn some_spec() -> impl Strategy<Value = String> + Clone {
 }
 
 fn some_status() -> impl Strategy<Value = Status> + Clone {
-    proptest::sample::select(vec![
-        Status::Idle,
-        Status::Connecting,
-        Status::Accepting,
-        Status::Activated,
-        Status::Suspending,
-        Status::Suspended,
-        Status::Activating,
-        Status::Modifying,
-        Status::Deleting,
-        Status::Deleted,
-    ])
+    proptest::sample::select(Status::ALL.to_vec())
 }
 
 /// An id from `known` most of the time, so reports hit real ends; otherwise anything.

@@ -1,5 +1,5 @@
-//! Runs every `bash` example of the README, as written, with the real grpcurl binary against the real
-//! services; only the two addresses are swapped for the ephemeral ports the test services got.
+//! Runs every `bash` example of the README, as written, with the real grpcurl binary and peeringctl against
+//! the real services; only the two addresses are swapped for the ephemeral ports the test services got.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -55,6 +55,8 @@ async fn every_readme_grpcurl_example_works_as_written() {
     assert!(stdout.contains("suspended by account 1000000000000002"), "not while B holds it suspended:\n{stdout}");
     assert!(stdout.contains("STATUS_ACTIVATED"), "the peering was Activated:\n{stdout}");
     assert!(stderr.contains("InvalidCidrBlock.Malformed"), "grpcurl shows the error code:\n{stderr}");
+    assert!(stdout.contains("refused, as it should be"), "peeringctl refuses a bad CIDR:\n{stdout}");
+    assert!(stdout.contains("Activated"), "peeringctl shows the connection Activated:\n{stdout}");
 
     // What the examples did is visible through the API: A's same-account connection was made and
     // deleted, its two VPCs remain; the cross-account connection is Activated and both views agree.

@@ -623,6 +623,8 @@ impl Account {
             let mut ledger = Ledger::new(state, &self.prices);
             ledger.billing.clock_offset_seconds += by.num_seconds();
             let events_fired = ledger.catch_up(now);
+            // Counted here, where a replayed client token does not reach.
+            self.metrics().billing_events_fired(events_fired);
             let ctx = Context { now, ..ctx.clone() };
             Ok((ledger.into_changes(&ctx), Advanced { now, events_fired }))
         })

@@ -31,6 +31,7 @@ use crate::domain::billing::{AccountBilling, charged};
 use crate::domain::model::{ChargeType, RouterInterface};
 use crate::domain::prices::PriceTable;
 use crate::domain::{DomainError, text};
+use crate::metrics::Metrics;
 use crate::store::{Change, ClientTokenRecord, Store, StoreError};
 
 pub use billing::{
@@ -91,6 +92,7 @@ pub struct Account {
     inline_calls: bool,
     /// Slots for the public API's calls: past them, a call is turned away at once.
     slots: Slots,
+    metrics: Arc<Metrics>,
     /// Set when the service begins to shut down: long-lived streams (watches, peer subscriptions) end, so
     /// that a graceful stop can finish its in-flight calls.
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
@@ -162,6 +164,7 @@ impl Account {
             peers: Arc::default(),
             inline_calls: false,
             slots: Slots::default(),
+            metrics: Arc::default(),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
         })
     }
@@ -410,6 +413,10 @@ impl Account {
 
     pub fn slots(&self) -> &Slots {
         &self.slots
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Runs calls on the caller's task instead of the blocking pool: a deterministic simulator needs every

@@ -356,6 +356,17 @@ impl Account {
         Ok(self.read(|state, _| page.page_of(matching(state, filter).into_iter())))
     }
 
+    /// How many ends are in each status.
+    pub fn router_interfaces_by_status(&self) -> std::collections::HashMap<Status, usize> {
+        self.read(|state, _| {
+            let mut counts = std::collections::HashMap::new();
+            for ri in state.router_interfaces() {
+                *counts.entry(ri.status).or_default() += 1;
+            }
+            counts
+        })
+    }
+
     /// Every end that passes `filter`, in creation order.
     pub fn router_interfaces_matching(&self, filter: &RouterInterfaceFilter) -> DomainResult<Vec<RouterInterface>> {
         Ok(self.read(|state, _| matching(state, filter).into_iter().cloned().collect()))

@@ -54,6 +54,21 @@ pub enum Status {
     Deleted,
 }
 
+impl Status {
+    pub const ALL: [Status; 10] = [
+        Status::Idle,
+        Status::Connecting,
+        Status::Accepting,
+        Status::Activated,
+        Status::Suspending,
+        Status::Suspended,
+        Status::Activating,
+        Status::Modifying,
+        Status::Deleting,
+        Status::Deleted,
+    ];
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Role {
     InitiatingSide,
