@@ -1,8 +1,9 @@
 //! peering-bench: benchmarks of the real services, printing figures (BENCHMARKS.md records them).
 //!
-//! `cargo run --release -p bench -- overload`
+//! `cargo run --release -p bench -- overload`, `cargo run --release -p bench -- peering`
 
 mod overload;
+mod peering;
 mod service;
 mod stats;
 
@@ -17,6 +18,22 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Both services: the floor (a bare gRPC call), connect latency across the accounts against it, and
+    /// lifecycles per second at many concurrent callers with each step's latency.
+    Peering {
+        /// Concurrent callers for the floor's throughput and for the lifecycles.
+        #[arg(long, default_value_t = 32)]
+        callers: usize,
+        /// Length of the throughput phases, in seconds.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Health checks one at a time for the floor's latency.
+        #[arg(long, default_value_t = 2000)]
+        floor_calls: usize,
+        /// Connections made one at a time for the connect latency.
+        #[arg(long, default_value_t = 200)]
+        connects: usize,
+    },
     /// One service unloaded, at capacity, and offered three times its capacity; then kill -9 and a check
     /// that every acknowledged call survived.
     Overload {
@@ -42,6 +59,9 @@ enum Command {
 #[tokio::main]
 async fn main() {
     match Cli::parse().command {
+        Command::Peering { callers, seconds, floor_calls, connects } => {
+            peering::run(peering::Settings { callers, seconds, floor_calls, connects }).await;
+        }
         Command::Overload { seconds, callers, connections, unloaded_calls, service_flags } => {
             overload::run(overload::Settings { seconds, callers, connections, unloaded_calls, service_flags }).await;
         }
