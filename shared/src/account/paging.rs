@@ -33,7 +33,7 @@ impl PageRequest {
 
     /// One page of `items` (in their listing order), cloning only that page's items.
     pub fn page_of<'a, T: Clone + 'a>(self, items: impl Iterator<Item = &'a T>) -> Page<T> {
-        let skip = (self.number as usize - 1).saturating_mul(self.size as usize);
+        let skip = self.skip();
         let end = skip.saturating_add(self.size as usize);
         let mut total_count = 0;
         let mut page = Vec::new();
@@ -46,10 +46,21 @@ impl PageRequest {
         Page { items: page, total_count, number: self.number, size: self.size }
     }
 
+    /// How many items come before this page.
+    pub fn skip(self) -> usize {
+        (self.number as usize - 1).saturating_mul(self.size as usize)
+    }
+
+    /// This page out of `rest`, the items from [`skip`](Self::skip) on, of `total_count` in all.
+    pub fn page_of_all<'a, T: Clone + 'a>(self, rest: impl Iterator<Item = &'a T>, total_count: usize) -> Page<T> {
+        let items = rest.take(self.size as usize).cloned().collect();
+        Page { items, total_count, number: self.number, size: self.size }
+    }
+
     /// Cuts one page out of `items`, which are in their listing order.
     pub fn page<T>(self, items: Vec<T>) -> Page<T> {
         let total_count = items.len();
-        let skip = (self.number as usize - 1).saturating_mul(self.size as usize);
+        let skip = self.skip();
         let items = items.into_iter().skip(skip).take(self.size as usize).collect();
         Page { items, total_count, number: self.number, size: self.size }
     }
@@ -84,5 +95,8 @@ mod tests {
         let all: Vec<i32> = (1..=8).collect();
         let p = PageRequest::new(2, 3).unwrap().page_of(all.iter());
         assert_eq!((p.items, p.total_count), (vec![4, 5, 6], 8));
+        let request = PageRequest::new(3, 3).unwrap();
+        let p = request.page_of_all(all[request.skip()..].iter(), all.len());
+        assert_eq!((p.items, p.total_count), (vec![7, 8], 8));
     }
 }

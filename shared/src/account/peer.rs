@@ -87,7 +87,7 @@ impl Account {
             let mut changes = Vec::new();
             let mut answer = PeerAnswer::default();
             let mut linked = std::collections::HashSet::new();
-            for ri in state.router_interfaces() {
+            for ri in state.router_interfaces_towards(from_account) {
                 let Some((owner, interface)) = counterpart(ri) else { continue };
                 if owner != from_account {
                     continue;
@@ -159,7 +159,7 @@ impl Account {
     pub fn reports_for(&self, peer_account: &str) -> Vec<EndReport> {
         self.read(|state, _| {
             state
-                .router_interfaces()
+                .router_interfaces_towards(peer_account)
                 .filter(|ri| counterpart(ri).is_some_and(|(owner, _)| owner == peer_account))
                 .map(RouterInterface::report)
                 .collect()
@@ -170,7 +170,7 @@ impl Account {
     pub fn pending_connects(&self, peer_account: &str) -> Vec<ConnectRequest> {
         self.read(|state, _| {
             state
-                .router_interfaces()
+                .router_interfaces_towards(peer_account)
                 .filter(|ri| {
                     ri.status == Status::Connecting && ri.link.is_none() && ri.opposite.owner_id == peer_account
                 })

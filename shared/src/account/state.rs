@@ -24,6 +24,11 @@ pub struct AccountState {
     /// The ends that are overdue, and since when.
     overdue: BTreeSet<(DateTime<Utc>, String)>,
     overdue_of: HashMap<String, DateTime<Utc>>,
+    /// Look-ups the hot paths need without a scan: every end in Describe's order (creation time, id),
+    /// the ends on each router, and the ends that pair with each account's ends.
+    ri_order: BTreeSet<(DateTime<Utc>, String)>,
+    ri_on_router: HashMap<String, BTreeSet<String>>,
+    ri_towards: HashMap<String, BTreeSet<String>>,
 }
 
 impl AccountState {
@@ -44,12 +49,42 @@ impl AccountState {
             due_of: HashMap::new(),
             overdue: BTreeSet::new(),
             overdue_of: HashMap::new(),
+            ri_order: BTreeSet::new(),
+            ri_on_router: HashMap::new(),
+            ri_towards: HashMap::new(),
         };
         let ends: Vec<RouterInterface> = state.router_interfaces.values().cloned().collect();
         for end in &ends {
             state.reschedule(end);
+            state.index(end);
         }
         state
+    }
+
+    fn index(&mut self, end: &RouterInterface) {
+        let id = &end.router_interface_id;
+        self.ri_order.insert((end.creation_time, id.clone()));
+        self.ri_on_router.entry(end.router_id.clone()).or_default().insert(id.clone());
+        for account in accounts_paired_with(end) {
+            self.ri_towards.entry(account.to_owned()).or_default().insert(id.clone());
+        }
+    }
+
+    fn unindex(&mut self, end: &RouterInterface) {
+        let id = &end.router_interface_id;
+        self.ri_order.remove(&(end.creation_time, id.clone()));
+        let forget = |index: &mut HashMap<String, BTreeSet<String>>, key: &str| {
+            if let Some(ids) = index.get_mut(key) {
+                ids.remove(id);
+                if ids.is_empty() {
+                    index.remove(key);
+                }
+            }
+        };
+        forget(&mut self.ri_on_router, &end.router_id);
+        for account in accounts_paired_with(end) {
+            forget(&mut self.ri_towards, account);
+        }
     }
 
     /// Keeps the schedule in step with an end that was stored.
@@ -93,11 +128,17 @@ impl AccountState {
                 }
                 Change::PutRouterInterface(ri) => {
                     self.reschedule(&ri);
+                    if let Some(old) = self.router_interfaces.remove(&ri.router_interface_id) {
+                        self.unindex(&old);
+                    }
+                    self.index(&ri);
                     self.router_interfaces.insert(ri.router_interface_id.clone(), *ri);
                 }
                 Change::DeleteRouterInterface(id) => {
                     self.unschedule(&id);
-                    self.router_interfaces.remove(&id);
+                    if let Some(old) = self.router_interfaces.remove(&id) {
+                        self.unindex(&old);
+                    }
                 }
                 Change::PutRouteEntry(e) => {
                     self.route_entries.insert(e.route_entry_id.clone(), e);
@@ -112,6 +153,18 @@ impl AccountState {
                 Change::PutOrder(order) => self.orders.push(order),
             }
         }
+        // Every test, fuzz case and simulated step checks the look-ups against a scan.
+        debug_assert!(self.indexes_agree(), "the router interface indexes disagree with the ends");
+    }
+
+    /// Whether the look-ups hold exactly what a scan of the ends finds.
+    fn indexes_agree(&self) -> bool {
+        let mut scanned = Self::default();
+        for end in self.router_interfaces.values() {
+            scanned.index(end);
+        }
+        (scanned.ri_order, scanned.ri_on_router, scanned.ri_towards)
+            == (self.ri_order.clone(), self.ri_on_router.clone(), self.ri_towards.clone())
     }
 
     pub fn billing(&self) -> &AccountBilling {
@@ -164,6 +217,25 @@ impl AccountState {
 
     pub fn router_interfaces(&self) -> impl Iterator<Item = &RouterInterface> {
         self.router_interfaces.values()
+    }
+
+    pub fn router_interface_count(&self) -> usize {
+        self.router_interfaces.len()
+    }
+
+    /// Every end in Describe's order: creation time, then id.
+    pub fn router_interfaces_in_order(&self) -> impl Iterator<Item = &RouterInterface> {
+        self.ri_order.iter().filter_map(|(_, id)| self.router_interfaces.get(id))
+    }
+
+    /// The ends in Describe's order from the `skip`th on.
+    pub fn router_interfaces_from(&self, skip: usize) -> impl Iterator<Item = &RouterInterface> {
+        self.ri_order.iter().skip(skip).filter_map(|(_, id)| self.router_interfaces.get(id))
+    }
+
+    /// The ends that name an end of `account` as their opposite, or are linked to one.
+    pub fn router_interfaces_towards<'a>(&'a self, account: &str) -> impl Iterator<Item = &'a RouterInterface> + 'a {
+        self.ri_towards.get(account).into_iter().flatten().filter_map(|id| self.router_interfaces.get(id))
     }
 
     pub fn vpc(&self, field: &str, id: &str) -> DomainResult<&Vpc> {
@@ -229,6 +301,13 @@ impl AccountState {
     }
 
     pub fn interfaces_on_router<'a>(&'a self, router_id: &'a str) -> impl Iterator<Item = &'a RouterInterface> + 'a {
-        self.router_interfaces.values().filter(move |ri| ri.router_id == router_id)
+        self.ri_on_router.get(router_id).into_iter().flatten().filter_map(|id| self.router_interfaces.get(id))
     }
+}
+
+/// The accounts whose ends `end` names as its opposite or is linked to (one, or none).
+fn accounts_paired_with(end: &RouterInterface) -> impl Iterator<Item = &str> {
+    let linked = end.link.as_ref().map(|link| link.opposite.owner_id.as_str());
+    let named = Some(end.opposite.owner_id.as_str()).filter(|owner| Some(*owner) != linked);
+    linked.into_iter().chain(named).filter(|owner| !owner.is_empty())
 }
