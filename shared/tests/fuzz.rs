@@ -280,3 +280,34 @@ proptest! {
         prop_assert!(!shared::auth::verify(&key, "/expressconnect.v1.VpcService/CreateVpc", &headers));
     }
 }
+
+/// Found by the fuzzer: a peer whose end reached the largest version, then a full resync without it,
+/// overflowed the version of the deletion this account infers (a panic in a debug build).
+#[test]
+fn a_partner_at_the_largest_version_that_disappears_does_not_overflow() {
+    let (account, ids, routers, names) = account_with_ends();
+    let initiator = EndReport {
+        interface_id: ids[1].clone(),
+        owner_id: PEER.into(),
+        router_id: routers[1].clone(),
+        router_type: RouterType::VRouter,
+        region_id: "cn-hangzhou".into(),
+        version: u64::MAX,
+        status: Status::Connecting,
+        spec: "Large.1".into(),
+        bandwidth: 1000,
+        business_status: BusinessStatus::Normal,
+        own_suspended: false,
+        intent_version: 0,
+        seen_intent_version: 0,
+        echoed_intent_version: 0,
+        partner_interface_id: String::new(),
+        router_cidr: String::new(),
+        routes_via: Vec::new(),
+        deleted: false,
+    };
+    account.admit_remote(PEER, &ConnectRequest { initiator, names: names[0].clone() }).unwrap();
+    account.apply_peer_reports(PEER, &PeerReports { reports: Vec::new(), full: true }).unwrap();
+    let ri = account.describe_router_interface(&ids[0]).unwrap();
+    assert_eq!(ri.status, Status::Idle, "the partner is gone: {ri:?}");
+}

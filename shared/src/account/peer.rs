@@ -109,8 +109,11 @@ impl Account {
                 let applied = match (by_id.get(interface), &ri.link) {
                     (Some(report), _) => lifecycle::apply_report(&mut ri, report, ctx.now),
                     (None, Some(link)) if batch.full => {
-                        let gone =
-                            EndReport { deleted: true, version: link.opposite.version + 1, ..link.opposite.clone() };
+                        let gone = EndReport {
+                            deleted: true,
+                            version: link.opposite.version.saturating_add(1),
+                            ..link.opposite.clone()
+                        };
                         lifecycle::apply_report(&mut ri, &gone, ctx.now)
                     }
                     (None, _) => Applied::Ignored,
@@ -133,7 +136,11 @@ impl Account {
             for id in local_ids {
                 let Ok(ri) = state.router_interface("router_interface_id", id) else { continue };
                 let Some(link) = ri.link.as_ref().filter(|l| l.opposite.owner_id == from_account) else { continue };
-                let gone = EndReport { deleted: true, version: link.opposite.version + 1, ..link.opposite.clone() };
+                let gone = EndReport {
+                    deleted: true,
+                    version: link.opposite.version.saturating_add(1),
+                    ..link.opposite.clone()
+                };
                 let mut ri = ri.clone();
                 if lifecycle::apply_report(&mut ri, &gone, ctx.now) != Applied::Ignored {
                     changes.push(Change::PutRouterInterface(Box::new(ri)));
