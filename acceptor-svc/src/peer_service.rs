@@ -117,32 +117,55 @@ async fn push(
     let mut sent = HashMap::new();
     let mut batch = everything(&account, &to, &mut sent);
     loop {
-        tokio::time::sleep(delay).await;
+        shared::clock::transition_pause(delay).await;
         if tx.send(Ok(batch)).await.is_err() {
             return;
         }
-        batch = loop {
+        let first = loop {
             // A subscriber that went away is noticed even while this account is quiet.
             let event = tokio::select! {
                 () = tx.closed() => return,
                 event = events.recv() => event,
             };
             match event {
-                Ok(Event::Changed(ri))
-                    if concerns(&ri, &to) && sent.get(&ri.router_interface_id) != Some(&ri.version) =>
-                {
-                    sent.insert(ri.router_interface_id.clone(), ri.version);
-                    break peer::ReportBatch { reports: vec![report_to_pb(&ri.report())] };
+                Ok(event) => {
+                    if let Some(report) = news(&event, &to, &mut sent) {
+                        break Some(report);
+                    }
                 }
-                Ok(Event::Deleted(ri)) if concerns(&ri, &to) => {
-                    break peer::ReportBatch { reports: vec![report_to_pb(&lifecycle::deletion_report(&ri))] };
-                }
-                Ok(_) => {}
                 // Fell behind: tell everything again.
-                Err(broadcast::error::RecvError::Lagged(_)) => break everything(&account, &to, &mut sent),
+                Err(broadcast::error::RecvError::Lagged(_)) => break None,
                 Err(broadcast::error::RecvError::Closed) => return,
             }
         };
+        batch = match first {
+            None => everything(&account, &to, &mut sent),
+            Some(report) => {
+                // Whatever else is ready goes in the same batch: one message for many changes.
+                let mut reports = vec![report];
+                loop {
+                    match events.try_recv() {
+                        Ok(event) => reports.extend(news(&event, &to, &mut sent)),
+                        Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                            break everything(&account, &to, &mut sent);
+                        }
+                        Err(_) => break peer::ReportBatch { reports },
+                    }
+                }
+            }
+        };
+    }
+}
+
+/// What `to` must hear of `event`, if anything it has not heard yet.
+fn news(event: &Event, to: &str, sent: &mut HashMap<String, u64>) -> Option<peer::EndReport> {
+    match event {
+        Event::Changed(ri) if concerns(ri, to) && sent.get(&ri.router_interface_id) != Some(&ri.version) => {
+            sent.insert(ri.router_interface_id.clone(), ri.version);
+            Some(report_to_pb(&ri.report()))
+        }
+        Event::Deleted(ri) if concerns(ri, to) => Some(report_to_pb(&lifecycle::deletion_report(ri))),
+        _ => None,
     }
 }
 

@@ -112,7 +112,14 @@ impl Link {
                     self.apply(&mut client, batch).await?;
                 }
                 event = events.recv() => match event {
-                    Ok(event) => self.forward(&mut client, &event).await?,
+                    Ok(event) => {
+                        // Whatever else is ready goes in the same delivery: one round trip for many changes.
+                        let mut ready = vec![event];
+                        while let Ok(event) = events.try_recv() {
+                            ready.push(event);
+                        }
+                        self.forward(&mut client, &ready).await?;
+                    }
                     Err(broadcast::error::RecvError::Lagged(_)) => self.resync(&mut client).await?,
                     Err(broadcast::error::RecvError::Closed) => return Ok(()),
                 },
@@ -123,56 +130,83 @@ impl Link {
     /// After (re)connecting: the connects still waiting, then every end that names the peer, in full, so
     /// the peer also learns which of its partners were deleted meanwhile.
     async fn resync(&mut self, client: &mut Client) -> Result<(), LinkDown> {
-        for request in self.account.pending_connects(&self.peer.account_id) {
-            self.admit(client, request).await?;
+        let pending = self.account.pending_connects(&self.peer.account_id);
+        if !pending.is_empty() {
+            self.admit(client, pending).await?;
         }
         let reports = self.account.reports_for(&self.peer.account_id);
         self.deliver(client, reports, true).await
     }
 
-    /// Tells the peer about a change of a local end that concerns it.
-    async fn forward(&mut self, client: &mut Client, event: &Event) -> Result<(), LinkDown> {
-        let ri = event.router_interface();
-        if !self.concerns(ri) {
-            return Ok(());
-        }
-        match event {
-            // Events queued before a resync may be older than what the resync sent: never send them again.
-            Event::Changed(ri) if self.sent.get(&ri.router_interface_id).is_some_and(|v| ri.version <= *v) => Ok(()),
-            Event::Changed(ri) if ri.status == Status::Connecting && ri.link.is_none() => {
-                self.admit(client, shared::account::connect_request(ri)).await
+    /// Tells the peer about changes of local ends that concern it, in order: each run of connects as
+    /// admissions in flight together, each run of other changes as one delivery.
+    async fn forward(&mut self, client: &mut Client, events: &[Event]) -> Result<(), LinkDown> {
+        let mut reports = Vec::new();
+        let mut connects = Vec::new();
+        for event in events {
+            let ri = event.router_interface();
+            if !self.concerns(ri) {
+                continue;
             }
-            Event::Changed(ri) => self.deliver(client, vec![ri.report()], false).await,
-            Event::Deleted(ri) => self.deliver(client, vec![lifecycle::deletion_report(ri)], false).await,
+            match event {
+                // Events queued before a resync may be older than what the resync sent: never send them again.
+                Event::Changed(ri) if self.sent.get(&ri.router_interface_id).is_some_and(|v| ri.version <= *v) => {}
+                Event::Changed(ri) if ri.status == Status::Connecting && ri.link.is_none() => {
+                    if !reports.is_empty() {
+                        self.deliver(client, std::mem::take(&mut reports), false).await?;
+                    }
+                    connects.push(shared::account::connect_request(ri));
+                }
+                Event::Changed(ri) => reports.push(ri.report()),
+                Event::Deleted(ri) => reports.push(lifecycle::deletion_report(ri)),
+            }
+            if !reports.is_empty() && !connects.is_empty() {
+                self.admit(client, std::mem::take(&mut connects)).await?;
+            }
         }
+        if !connects.is_empty() {
+            self.admit(client, connects).await?;
+        }
+        if reports.is_empty() { Ok(()) } else { self.deliver(client, reports, false).await }
     }
 
     fn concerns(&self, ri: &RouterInterface) -> bool {
         ri.link.as_ref().map_or(&ri.opposite.owner_id, |l| &l.opposite.owner_id) == &self.peer.account_id
     }
 
-    async fn admit(&mut self, client: &mut Client, request: ConnectRequest) -> Result<(), LinkDown> {
-        tokio::time::sleep(self.delay).await;
-        let id = request.initiator.interface_id.clone();
-        self.sent.insert(id.clone(), request.initiator.version);
-        match client.admit(admit_request_to_pb(self.account.account_id(), &request)).await {
-            Ok(reply) => {
-                let report = reply.into_inner().acceptor.ok_or(LinkDown::Closed)?;
-                let report = report_from_pb(report)?;
-                self.apply_reports(client, PeerReports { reports: vec![report], full: false }).await
-            }
-            Err(status) if is_refusal(&status) => {
-                let refusal = error_from_status(&status);
-                tracing::info!(router_interface_id = %id, reason = %refusal.reason, "connect refused");
-                self.account.call(move |a| a.fail_connect(&id, &refusal)).await?;
-                Ok(())
-            }
-            Err(status) => Err(status.into()),
+    /// Asks the peer to admit these connects, all in flight at once (they concern different ends), and
+    /// applies the answers together.
+    async fn admit(&mut self, client: &mut Client, requests: Vec<ConnectRequest>) -> Result<(), LinkDown> {
+        shared::clock::transition_pause(self.delay).await;
+        let mut calls = Vec::with_capacity(requests.len());
+        for request in requests {
+            let id = request.initiator.interface_id.clone();
+            self.sent.insert(id.clone(), request.initiator.version);
+            let mut client = client.clone();
+            let message = admit_request_to_pb(self.account.account_id(), &request);
+            calls.push((id, tokio::spawn(async move { client.admit(message).await })));
         }
+        let mut admitted = Vec::new();
+        for (id, call) in calls {
+            let answer = call.await.map_err(|e| DomainError::internal(format!("an admission failed: {e}")))?;
+            match answer {
+                Ok(reply) => admitted.push(report_from_pb(reply.into_inner().acceptor.ok_or(LinkDown::Closed)?)?),
+                Err(status) if is_refusal(&status) => {
+                    let refusal = error_from_status(&status);
+                    tracing::info!(router_interface_id = %id, reason = %refusal.reason, "connect refused");
+                    self.account.call(move |a| a.fail_connect(&id, &refusal)).await?;
+                }
+                Err(status) => return Err(status.into()),
+            }
+        }
+        if admitted.is_empty() {
+            return Ok(());
+        }
+        self.apply_reports(client, PeerReports { reports: admitted, full: false }).await
     }
 
     async fn deliver(&mut self, client: &mut Client, reports: Vec<EndReport>, full: bool) -> Result<(), LinkDown> {
-        tokio::time::sleep(self.delay).await;
+        shared::clock::transition_pause(self.delay).await;
         let reply = client
             .deliver(peer::DeliverRequest {
                 protocol_version: peer::ProtocolVersion::ProtocolVersion1.into(),

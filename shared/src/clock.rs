@@ -36,3 +36,11 @@ impl Clock for RuntimeClock {
         self.epoch + elapsed
     }
 }
+
+/// Waits `delay` before a message to the other account (`--transition-delay-ms`, for demos). No delay is
+/// no wait at all: even a zero-length timer waits for the runtime's next millisecond tick.
+pub async fn transition_pause(delay: std::time::Duration) {
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+}
