@@ -128,16 +128,22 @@ impl Pair {
     /// Connects, and returns once both ends report Activated.
     async fn connect(&mut self, a_end: &str, b_end: &str) {
         let request = pb::ConnectRouterInterfaceRequest { router_interface_id: a_end.into(), ..Default::default() };
-        self.a.ris.connect_router_interface(request).await.unwrap_or_else(|e| panic!("connect: {e}"));
-        self.until(a_end, b_end, pb::Status::Activated).await;
+        let answer = self.a.ris.connect_router_interface(request).await.unwrap_or_else(|e| panic!("connect: {e}"));
+        self.until(a_end, b_end, pb::Status::Activated, answer.into_inner().status()).await;
     }
 
-    /// Polls both ends until they report `status`.
-    async fn until(&mut self, a_end: &str, b_end: &str, status: pb::Status) {
+    /// Polls both ends until they report `status`; `answered` is what A's call said of A's end (the call
+    /// answers once the other end confirmed, or with a transitional status after the settle wait).
+    async fn until(&mut self, a_end: &str, b_end: &str, status: pb::Status, answered: pb::Status) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        while self.a.status(a_end).await != status || self.b.status(b_end).await != status {
+        let mut a_done = answered == status;
+        loop {
+            a_done = a_done || self.a.status(a_end).await == status;
+            if a_done && self.b.status(b_end).await == status {
+                return;
+            }
             assert!(Instant::now() < deadline, "{a_end} and {b_end} did not reach {status:?}");
-            tokio::time::sleep(Duration::from_micros(200)).await;
+            tokio::time::sleep(Duration::from_micros(500)).await;
         }
     }
 
@@ -153,15 +159,15 @@ impl Pair {
         self.connect(&a_end, &b_end).await;
         lap(steps, 1);
         let id = || pb::DeactivateRouterInterfaceRequest { router_interface_id: a_end.clone(), ..Default::default() };
-        self.a.ris.deactivate_router_interface(id()).await.unwrap_or_else(|e| panic!("suspend: {e}"));
-        self.until(&a_end, &b_end, pb::Status::Suspended).await;
+        let answer = self.a.ris.deactivate_router_interface(id()).await.unwrap_or_else(|e| panic!("suspend: {e}"));
+        self.until(&a_end, &b_end, pb::Status::Suspended, answer.into_inner().status()).await;
         lap(steps, 2);
         let activate = pb::ActivateRouterInterfaceRequest { router_interface_id: a_end.clone(), ..Default::default() };
-        self.a.ris.activate_router_interface(activate).await.unwrap_or_else(|e| panic!("activate: {e}"));
-        self.until(&a_end, &b_end, pb::Status::Activated).await;
+        let answer = self.a.ris.activate_router_interface(activate).await.unwrap_or_else(|e| panic!("activate: {e}"));
+        self.until(&a_end, &b_end, pb::Status::Activated, answer.into_inner().status()).await;
         lap(steps, 3);
-        self.a.ris.deactivate_router_interface(id()).await.unwrap_or_else(|e| panic!("suspend: {e}"));
-        self.until(&a_end, &b_end, pb::Status::Suspended).await;
+        let answer = self.a.ris.deactivate_router_interface(id()).await.unwrap_or_else(|e| panic!("suspend: {e}"));
+        self.until(&a_end, &b_end, pb::Status::Suspended, answer.into_inner().status()).await;
         lap(steps, 4);
         let delete =
             |id: &str| pb::DeleteRouterInterfaceRequest { router_interface_id: id.into(), ..Default::default() };
