@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use shared::api::peering_form;
 use shared::api::v1::{
     self as pb, router_interface_service_client::RouterInterfaceServiceClient, vpc_service_client::VpcServiceClient,
 };
@@ -87,33 +88,22 @@ impl Pair {
 
     /// Both ends, named to each other, as the console makes them across accounts.
     async fn ends(&mut self) -> (String, String) {
-        let peering = |routers: pb::RoutersToCreate, local: (&str, &str), peer: (&str, &str, &str)| {
-            pb::CreatePeeringConnectionRequest {
-                account_type: pb::AccountType::Different as i32,
-                connection_type: pb::ConnectionType::VpcToVpc as i32,
-                routers_to_create: routers as i32,
-                local_region_id: local.0.into(),
-                local_router_id: local.1.into(),
-                peer_region_id: peer.0.into(),
-                peer_router_id: peer.1.into(),
-                peer_account_id: peer.2.into(),
-                bandwidth: "Large.1".into(),
-                ..Default::default()
-            }
+        let form = |create, local, peer| {
+            peering_form(pb::AccountType::Different, pb::ConnectionType::VpcToVpc, create, local, peer)
         };
-        let request = peering(
-            pb::RoutersToCreate::InitiatorOnly,
-            ("cn-hangzhou", &self.vpc_a),
-            ("cn-shanghai", &self.vpc_b, ACCOUNT_B),
-        );
+        let (a, b) = (("cn-hangzhou", self.vpc_a.as_str()), ("cn-shanghai", self.vpc_b.as_str()));
+        let request = pb::CreatePeeringConnectionRequest {
+            peer_account_id: ACCOUNT_B.into(),
+            bandwidth: "Large.1".into(),
+            ..form(pb::RoutersToCreate::InitiatorOnly, a, b)
+        };
         let a_end = self.a.ris.create_peering_connection(request).await;
         let a_end = a_end.unwrap_or_else(|e| panic!("initiator end: {e}")).into_inner().initiator_interface_id;
-        let mut request = peering(
-            pb::RoutersToCreate::AcceptorOnly,
-            ("cn-shanghai", &self.vpc_b),
-            ("cn-hangzhou", &self.vpc_a, ACCOUNT_A),
-        );
-        request.peer_interface_id.clone_from(&a_end);
+        let request = pb::CreatePeeringConnectionRequest {
+            peer_account_id: ACCOUNT_A.into(),
+            peer_interface_id: a_end.clone(),
+            ..form(pb::RoutersToCreate::AcceptorOnly, b, a)
+        };
         let b_end = self.b.ris.create_peering_connection(request).await;
         let b_end = b_end.unwrap_or_else(|e| panic!("acceptor end: {e}")).into_inner().acceptor_interface_id;
         let modify = pb::ModifyRouterInterfaceAttributeRequest {

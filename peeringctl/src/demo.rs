@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use shared::api::v1 as pb;
+use shared::api::{peering_form, v1 as pb};
 use shared::auth::Credentials;
 use shared::config::{ACCEPTOR_DEFAULTS, INITIATOR_DEFAULTS};
 
@@ -118,26 +118,6 @@ impl Demo {
                 Err(failure)
             }
         }
-    }
-}
-
-/// The console's Create Peering Connection form: what to create, between which routers (region, id).
-fn form(
-    account: pb::AccountType,
-    connection: pb::ConnectionType,
-    create: pb::RoutersToCreate,
-    local: (&str, &str),
-    peer: (&str, &str),
-) -> pb::CreatePeeringConnectionRequest {
-    pb::CreatePeeringConnectionRequest {
-        account_type: account as i32,
-        connection_type: connection as i32,
-        routers_to_create: create as i32,
-        local_region_id: local.0.to_owned(),
-        local_router_id: local.1.to_owned(),
-        peer_region_id: peer.0.to_owned(),
-        peer_router_id: peer.1.to_owned(),
-        ..Default::default()
     }
 }
 
@@ -267,7 +247,7 @@ impl Run {
             pricing_cycle: pb::PricingCycle::Month as i32,
             period: 1,
             name: self.name("same"),
-            ..form(
+            ..peering_form(
                 pb::AccountType::Same,
                 pb::ConnectionType::VpcToVpc,
                 pb::RoutersToCreate::InitiatorAndAcceptor,
@@ -300,7 +280,7 @@ impl Run {
             peer_account_id: ACCOUNT_B.to_owned(),
             bandwidth: "Large.1".to_owned(),
             name: self.name("cross"),
-            ..form(different, vpcs, pb::RoutersToCreate::InitiatorOnly, a, b)
+            ..peering_form(different, vpcs, pb::RoutersToCreate::InitiatorOnly, a, b)
         };
         let initiator = self.peering(Who::A, request).await?.initiator_interface_id;
         say!("  A created its end {initiator} (Initiator Only, pay-as-you-go Large.1) towards B's {}", b.1);
@@ -308,7 +288,7 @@ impl Run {
             peer_account_id: ACCOUNT_A.to_owned(),
             peer_interface_id: initiator.clone(),
             name: self.name("cross"),
-            ..form(different, vpcs, pb::RoutersToCreate::AcceptorOnly, b, a)
+            ..peering_form(different, vpcs, pb::RoutersToCreate::AcceptorOnly, b, a)
         };
         let acceptor = self.peering(Who::B, request).await?.acceptor_interface_id;
         say!("  B created its end {acceptor} (Acceptor Only) naming A's {initiator}");
@@ -462,7 +442,7 @@ impl Run {
         let request = pb::CreatePeeringConnectionRequest {
             bandwidth: "Large.1".to_owned(),
             name: self.name("vbr"),
-            ..form(
+            ..peering_form(
                 pb::AccountType::Same,
                 pb::ConnectionType::VbrToVpc,
                 pb::RoutersToCreate::InitiatorAndAcceptor,

@@ -118,22 +118,18 @@ pub async fn prepare_connection_with(a: &Service, b: &Service, b_account: &str, 
 /// `b_account` in `b` (regions as `terms` say), named to each other, not yet connected.
 pub async fn ends_between(a: &Service, b: &Service, b_account: &str, vpc_a: &str, vpc_b: &str, terms: &Terms) -> Ends {
     let (mut ris_a, mut ris_b) = (a.router_interfaces().await, b.router_interfaces().await);
+    let form = |create, local, peer| {
+        shared::api::peering_form(pb::AccountType::Different, pb::ConnectionType::VpcToVpc, create, local, peer)
+    };
     let initiator = ris_a
         .create_peering_connection(pb::CreatePeeringConnectionRequest {
-            account_type: pb::AccountType::Different as i32,
-            connection_type: pb::ConnectionType::VpcToVpc as i32,
-            routers_to_create: pb::RoutersToCreate::InitiatorOnly as i32,
-            local_region_id: terms.a_region.into(),
-            local_router_id: vpc_a.into(),
-            peer_region_id: terms.b_region.into(),
-            peer_router_id: vpc_b.into(),
             peer_account_id: b_account.into(),
             bandwidth: terms.bandwidth.into(),
             instance_charge_type: terms.charge_type as i32,
             pricing_cycle: terms.pricing_cycle as i32,
             period: terms.period,
             auto_renew: terms.auto_renew,
-            ..Default::default()
+            ..form(pb::RoutersToCreate::InitiatorOnly, (terms.a_region, vpc_a), (terms.b_region, vpc_b))
         })
         .await
         .unwrap()
@@ -141,16 +137,9 @@ pub async fn ends_between(a: &Service, b: &Service, b_account: &str, vpc_a: &str
         .initiator_interface_id;
     let acceptor = ris_b
         .create_peering_connection(pb::CreatePeeringConnectionRequest {
-            account_type: pb::AccountType::Different as i32,
-            connection_type: pb::ConnectionType::VpcToVpc as i32,
-            routers_to_create: pb::RoutersToCreate::AcceptorOnly as i32,
-            local_region_id: terms.b_region.into(),
-            local_router_id: vpc_b.into(),
-            peer_region_id: terms.a_region.into(),
-            peer_router_id: vpc_a.into(),
             peer_account_id: ACCOUNT_A.into(),
             peer_interface_id: initiator.clone(),
-            ..Default::default()
+            ..form(pb::RoutersToCreate::AcceptorOnly, (terms.b_region, vpc_b), (terms.a_region, vpc_a))
         })
         .await
         .unwrap()
