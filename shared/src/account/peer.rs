@@ -1,12 +1,13 @@
 //! What the peer link asks of an account: admit a connection from another account, apply the other
 //! account's reports, give up a connect, and list what the other account must hear on a resync.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use tokio::sync::broadcast;
 
 use super::router_interfaces::check_only_connection;
+use super::state::counterpart;
 use super::{Account, DomainResult, Event};
 use crate::domain::DomainError;
 use crate::domain::lifecycle::{self, Applied, ConnectRequest};
@@ -29,15 +30,6 @@ pub struct PeerAnswer {
     pub unmatched: Vec<String>,
     /// Local ends that a reported end believes connected to it, but are not: their current reports.
     pub resend: Vec<EndReport>,
-}
-
-/// The end a local end is (or is becoming) connected to.
-fn counterpart(ri: &RouterInterface) -> Option<(&str, &str)> {
-    match &ri.link {
-        Some(link) => Some((&link.opposite.owner_id, &link.opposite.interface_id)),
-        None if !ri.opposite.interface_id.is_empty() => Some((&ri.opposite.owner_id, &ri.opposite.interface_id)),
-        None => None,
-    }
 }
 
 pub fn is_transitional(status: Status) -> bool {
@@ -87,7 +79,19 @@ impl Account {
             let mut changes = Vec::new();
             let mut answer = PeerAnswer::default();
             let mut linked = std::collections::HashSet::new();
-            for ri in state.router_interfaces_towards(from_account) {
+            // A full batch speaks for every end of the peer, so every local end towards it is concerned;
+            // otherwise only the ends that pair with a reported end (no scan: a batch is small, the
+            // account may hold 100,000 ends).
+            let concerned: BTreeMap<&str, &RouterInterface> = if batch.full {
+                state.router_interfaces_towards(from_account).map(|ri| (ri.router_interface_id.as_str(), ri)).collect()
+            } else {
+                by_id
+                    .keys()
+                    .flat_map(|interface| state.router_interfaces_pairing_with(interface))
+                    .map(|ri| (ri.router_interface_id.as_str(), ri))
+                    .collect()
+            };
+            for ri in concerned.into_values() {
                 let Some((owner, interface)) = counterpart(ri) else { continue };
                 if owner != from_account {
                     continue;

@@ -25,10 +25,12 @@ pub struct AccountState {
     overdue: BTreeSet<(DateTime<Utc>, String)>,
     overdue_of: HashMap<String, DateTime<Utc>>,
     /// Look-ups the hot paths need without a scan: every end in Describe's order (creation time, id),
-    /// the ends on each router, and the ends that pair with each account's ends.
+    /// the ends on each router, the ends that pair with each account's ends, and the ends that pair with
+    /// each remote end (by its id: what a peer's report names).
     ri_order: BTreeSet<(DateTime<Utc>, String)>,
     ri_on_router: HashMap<String, BTreeSet<String>>,
     ri_towards: HashMap<String, BTreeSet<String>>,
+    ri_by_counterpart: HashMap<String, BTreeSet<String>>,
 }
 
 impl AccountState {
@@ -52,6 +54,7 @@ impl AccountState {
             ri_order: BTreeSet::new(),
             ri_on_router: HashMap::new(),
             ri_towards: HashMap::new(),
+            ri_by_counterpart: HashMap::new(),
         };
         let ends: Vec<RouterInterface> = state.router_interfaces.values().cloned().collect();
         for end in &ends {
@@ -67,6 +70,9 @@ impl AccountState {
         self.ri_on_router.entry(end.router_id.clone()).or_default().insert(id.clone());
         for account in accounts_paired_with(end) {
             self.ri_towards.entry(account.to_owned()).or_default().insert(id.clone());
+        }
+        if let Some((_, interface)) = counterpart(end) {
+            self.ri_by_counterpart.entry(interface.to_owned()).or_default().insert(id.clone());
         }
     }
 
@@ -84,6 +90,9 @@ impl AccountState {
         forget(&mut self.ri_on_router, &end.router_id);
         for account in accounts_paired_with(end) {
             forget(&mut self.ri_towards, account);
+        }
+        if let Some((_, interface)) = counterpart(end) {
+            forget(&mut self.ri_by_counterpart, interface);
         }
     }
 
@@ -163,8 +172,13 @@ impl AccountState {
         for end in self.router_interfaces.values() {
             scanned.index(end);
         }
-        (scanned.ri_order, scanned.ri_on_router, scanned.ri_towards)
-            == (self.ri_order.clone(), self.ri_on_router.clone(), self.ri_towards.clone())
+        (scanned.ri_order, scanned.ri_on_router, scanned.ri_towards, scanned.ri_by_counterpart)
+            == (
+                self.ri_order.clone(),
+                self.ri_on_router.clone(),
+                self.ri_towards.clone(),
+                self.ri_by_counterpart.clone(),
+            )
     }
 
     pub fn billing(&self) -> &AccountBilling {
@@ -231,6 +245,14 @@ impl AccountState {
     /// The ends in Describe's order from the `skip`th on.
     pub fn router_interfaces_from(&self, skip: usize) -> impl Iterator<Item = &RouterInterface> {
         self.ri_order.iter().skip(skip).filter_map(|(_, id)| self.router_interfaces.get(id))
+    }
+
+    /// The ends whose counterpart (see [`counterpart`]) is the remote end `interface_id`.
+    pub fn router_interfaces_pairing_with<'a>(
+        &'a self,
+        interface_id: &str,
+    ) -> impl Iterator<Item = &'a RouterInterface> + 'a {
+        self.ri_by_counterpart.get(interface_id).into_iter().flatten().filter_map(|id| self.router_interfaces.get(id))
     }
 
     /// The ends that name an end of `account` as their opposite, or are linked to one.
@@ -302,6 +324,15 @@ impl AccountState {
 
     pub fn interfaces_on_router<'a>(&'a self, router_id: &'a str) -> impl Iterator<Item = &'a RouterInterface> + 'a {
         self.ri_on_router.get(router_id).into_iter().flatten().filter_map(|id| self.router_interfaces.get(id))
+    }
+}
+
+/// The other end `ri` is linked to, or else the one it names as its opposite: (owner, interface id).
+pub fn counterpart(ri: &RouterInterface) -> Option<(&str, &str)> {
+    match &ri.link {
+        Some(link) => Some((&link.opposite.owner_id, &link.opposite.interface_id)),
+        None if !ri.opposite.interface_id.is_empty() => Some((&ri.opposite.owner_id, &ri.opposite.interface_id)),
+        None => None,
     }
 }
 
