@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use shared::account::{Account, Event, PeerReports};
+use shared::account::{Account, ChangeFeed, Changes, Event, PeerReports};
 use shared::api::peer::v1::{self as peer, peer_link_server::PeerLink};
 use shared::auth::PeerAccount;
 use shared::domain::DomainError;
@@ -12,7 +12,7 @@ use shared::domain::lifecycle;
 use shared::domain::model::RouterInterface;
 use shared::grpc::peer_convert::{admit_request_from_pb, report_from_pb, report_to_pb};
 use shared::grpc::to_status;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
@@ -89,10 +89,10 @@ impl PeerLink for PeerLinkApi {
         let from = check_caller(&request, request.get_ref().protocol_version, &request.get_ref().initiator_account_id)?;
         tracing::info!(peer_account = %from, "initiator subscribed");
         // Subscribe before taking the snapshot, so no change falls between the two.
-        let events = self.account.subscribe();
+        let changes = ChangeFeed::new(&self.account);
         let (tx, rx) = mpsc::channel(PUSH_BUFFER);
         let account = self.account.clone();
-        let pushing = push(account.clone(), from.clone(), events, self.transition_delay, tx);
+        let pushing = push(account.clone(), from.clone(), changes, self.transition_delay, tx);
         // At shutdown the stream ends (the initiator redials), so that the server can drain.
         tokio::spawn(async move {
             account.metrics().peer_link(&from, true);
@@ -106,11 +106,12 @@ impl PeerLink for PeerLinkApi {
     }
 }
 
-/// Pushes this account's ends that concern `to` over the subscription: everything first, then each change.
+/// Pushes this account's ends that concern `to` over the subscription: everything first, then what
+/// changed since the last push, in one batch.
 async fn push(
     account: Account,
     to: String,
-    mut events: broadcast::Receiver<Event>,
+    mut changes: ChangeFeed,
     delay: Duration,
     tx: mpsc::Sender<Result<peer::ReportBatch, Status>>,
 ) {
@@ -121,37 +122,20 @@ async fn push(
         if tx.send(Ok(batch)).await.is_err() {
             return;
         }
-        let first = loop {
+        batch = loop {
             // A subscriber that went away is noticed even while this account is quiet.
-            let event = tokio::select! {
+            let changed = tokio::select! {
                 () = tx.closed() => return,
-                event = events.recv() => event,
+                changed = changes.next() => changed,
             };
-            match event {
-                Ok(event) => {
-                    if let Some(report) = news(&event, &to, &mut sent) {
-                        break Some(report);
+            match changed {
+                Changes::Events(events) => {
+                    let reports: Vec<_> = events.iter().filter_map(|e| news(e, &to, &mut sent)).collect();
+                    if !reports.is_empty() {
+                        break peer::ReportBatch { reports };
                     }
                 }
-                // Fell behind: tell everything again.
-                Err(broadcast::error::RecvError::Lagged(_)) => break None,
-                Err(broadcast::error::RecvError::Closed) => return,
-            }
-        };
-        batch = match first {
-            None => everything(&account, &to, &mut sent),
-            Some(report) => {
-                // Whatever else is ready goes in the same batch: one message for many changes.
-                let mut reports = vec![report];
-                loop {
-                    match events.try_recv() {
-                        Ok(event) => reports.extend(news(&event, &to, &mut sent)),
-                        Err(broadcast::error::TryRecvError::Lagged(_)) => {
-                            break everything(&account, &to, &mut sent);
-                        }
-                        Err(_) => break peer::ReportBatch { reports },
-                    }
-                }
+                Changes::Closed => return,
             }
         };
     }

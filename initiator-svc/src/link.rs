@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::account::{Account, Event, PeerReports};
+use shared::account::{Account, ChangeFeed, Changes, Event, PeerReports};
 use shared::api::peer::v1::{self as peer, peer_link_client::PeerLinkClient};
 use shared::auth::{AccessKey, PeerSigned};
 use shared::config::{PEER_MAX_MESSAGE_BYTES, PeerAddress};
@@ -13,8 +13,9 @@ use shared::domain::DomainError;
 use shared::domain::lifecycle::{self, ConnectRequest};
 use shared::domain::model::{EndReport, RouterInterface, Status};
 use shared::grpc::peer_convert::{admit_request_to_pb, error_from_status, is_refusal, report_from_pb, report_to_pb};
-use tokio::sync::broadcast;
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
+use tonic::Streaming;
 use tonic::transport::Channel;
 use tracing::Instrument;
 
@@ -93,8 +94,8 @@ impl Link {
         let mut client = PeerLinkClient::new(PeerSigned::new(channel, key))
             .max_decoding_message_size(PEER_MAX_MESSAGE_BYTES)
             .max_encoding_message_size(PEER_MAX_MESSAGE_BYTES);
-        let mut events = self.account.subscribe();
-        let mut incoming = client
+        let mut changes = ChangeFeed::new(&self.account);
+        let incoming = client
             .subscribe(peer::SubscribeRequest {
                 protocol_version: peer::ProtocolVersion::ProtocolVersion1.into(),
                 initiator_account_id: self.account.account_id().to_owned(),
@@ -105,25 +106,25 @@ impl Link {
         self.account.metrics().peer_link(&self.peer.account_id, true);
         self.resync(&mut client).await?;
         backoff.reset();
-        loop {
-            tokio::select! {
-                batch = incoming.message() => {
-                    let batch = batch?.ok_or(LinkDown::Closed)?;
-                    self.apply(&mut client, batch).await?;
+        // The two halves run at once, so that applying the acceptor's changes (a commit here) and delivering
+        // this side's (a commit there) overlap; the first to fail ends the session.
+        let (resend, mut to_resend) = tokio::sync::mpsc::unbounded_channel();
+        let applying = apply_incoming(self.account.clone(), self.peer.account_id.clone(), incoming, resend);
+        let forwarding = async {
+            loop {
+                tokio::select! {
+                    // Everything that changed meanwhile goes in one delivery: one round trip for many changes.
+                    changed = changes.next() => match changed {
+                        Changes::Events(ready) => self.forward(&mut client, &ready).await?,
+                        Changes::Closed => return Ok(()),
+                    },
+                    Some(reports) = to_resend.recv() => self.deliver(&mut client, reports, false).await?,
                 }
-                event = events.recv() => match event {
-                    Ok(event) => {
-                        // Whatever else is ready goes in the same delivery: one round trip for many changes.
-                        let mut ready = vec![event];
-                        while let Ok(event) = events.try_recv() {
-                            ready.push(event);
-                        }
-                        self.forward(&mut client, &ready).await?;
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => self.resync(&mut client).await?,
-                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
-                },
             }
+        };
+        tokio::select! {
+            result = applying => result,
+            result = forwarding => result,
         }
     }
 
@@ -207,6 +208,8 @@ impl Link {
 
     async fn deliver(&mut self, client: &mut Client, reports: Vec<EndReport>, full: bool) -> Result<(), LinkDown> {
         shared::clock::transition_pause(self.delay).await;
+        let started = std::time::Instant::now();
+        let count = reports.len();
         let reply = client
             .deliver(peer::DeliverRequest {
                 protocol_version: peer::ProtocolVersion::ProtocolVersion1.into(),
@@ -216,6 +219,7 @@ impl Link {
             })
             .await?
             .into_inner();
+        tracing::debug!(reports = count, full, took_ms = started.elapsed().as_secs_f64() * 1000.0, "delivered");
         for report in reports.into_iter().filter(|r| !r.deleted) {
             self.sent.insert(report.interface_id, report.version);
         }
@@ -227,16 +231,39 @@ impl Link {
         Ok(())
     }
 
-    async fn apply(&mut self, client: &mut Client, batch: peer::ReportBatch) -> Result<(), LinkDown> {
-        let reports = batch.reports.into_iter().map(report_from_pb).collect::<Result<Vec<_>, _>>()?;
-        self.apply_reports(client, PeerReports { reports, full: false }).await
-    }
-
-    /// Applies the acceptor's reports. Whether an acceptor end is gone is learnt from the acceptor's answer
-    /// to a delivery, never from its absence here: a report may have been taken before a connect it missed.
+    /// Applies the acceptor's answers to this side's admissions; delivers what it must hear again.
     async fn apply_reports(&mut self, client: &mut Client, batch: PeerReports) -> Result<(), LinkDown> {
-        let from = self.peer.account_id.clone();
-        let answer = self.account.call(move |a| a.apply_peer_reports(&from, &batch)).await?;
-        if answer.resend.is_empty() { Ok(()) } else { self.deliver(client, answer.resend, false).await }
+        let resend = apply_reports(&self.account, &self.peer.account_id, batch).await?;
+        if resend.is_empty() { Ok(()) } else { self.deliver(client, resend, false).await }
     }
+}
+
+/// The acceptor's pushes, applied as they come; what the acceptor must hear again goes to the delivering
+/// half through `resend`.
+async fn apply_incoming(
+    account: Account,
+    peer_account: String,
+    mut incoming: Streaming<peer::ReportBatch>,
+    resend: UnboundedSender<Vec<EndReport>>,
+) -> Result<(), LinkDown> {
+    loop {
+        let batch = incoming.message().await?.ok_or(LinkDown::Closed)?;
+        let reports = batch.reports.into_iter().map(report_from_pb).collect::<Result<Vec<_>, _>>()?;
+        let again = apply_reports(&account, &peer_account, PeerReports { reports, full: false }).await?;
+        if !again.is_empty() {
+            // Only fails once the delivering half ended, and with it the session.
+            let _ = resend.send(again);
+        }
+    }
+}
+
+/// Applies the acceptor's reports; returns the local ends' reports the acceptor must hear again. Whether an
+/// acceptor end is gone is learnt from the acceptor's answer to a delivery, never from its absence here: a
+/// report may have been taken before a connect it missed.
+async fn apply_reports(account: &Account, peer_account: &str, batch: PeerReports) -> Result<Vec<EndReport>, LinkDown> {
+    let from = peer_account.to_owned();
+    let (started, count) = (std::time::Instant::now(), batch.reports.len());
+    let answer = account.call(move |a| a.apply_peer_reports(&from, &batch)).await?;
+    tracing::debug!(reports = count, took_ms = started.elapsed().as_secs_f64() * 1000.0, "applied the peer's reports");
+    Ok(answer.resend)
 }

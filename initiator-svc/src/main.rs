@@ -5,6 +5,10 @@ use std::process::ExitCode;
 use initiator_svc::{InitiatorArgs, InitiatorRole};
 use shared::config::{self, INITIATOR_DEFAULTS};
 
+/// Returns freed memory to the system and keeps the threads' heaps compact (see the workspace manifest).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let about = "Express Connect peering emulator: the initiating account's control plane";

@@ -8,6 +8,7 @@
 //! and no peer ever sees a change a crash could take back.
 
 mod billing;
+mod feed;
 mod paging;
 mod peer;
 mod peering;
@@ -38,6 +39,7 @@ pub use billing::{
     Advanced, Balance, BillingSettings, ClockReading, DEFAULT_INITIAL_BALANCE, MAX_ADVANCE, OrderFilter, Renewal,
     Renewed, SpecChanged,
 };
+pub use feed::{ChangeFeed, Changes};
 pub use paging::{Page, PageRequest};
 pub use peer::{PeerAnswer, PeerReports, connect_request};
 pub use router_interfaces::{ModifyAttributes, RouterInterfaceFilter};
@@ -87,6 +89,9 @@ pub struct Account {
     /// Held by the call that is committing the queue.
     store: Arc<Mutex<Box<dyn Store>>>,
     events: broadcast::Sender<Event>,
+    /// Each [`ChangeFeed`]'s inbox: every commit's events, whole (a broadcast ring would overflow on a
+    /// commit of more events than it holds).
+    feeds: Arc<Mutex<Vec<feed::Inbox>>>,
     /// Accounts this service has a peer link to.
     peers: Arc<BTreeSet<String>>,
     inline_calls: bool,
@@ -165,6 +170,7 @@ impl Account {
             inline_calls: false,
             slots: Slots::default(),
             metrics: Arc::default(),
+            feeds: Arc::default(),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
         })
     }
@@ -183,6 +189,13 @@ impl Account {
     /// Every committed change of a router interface from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
+    }
+
+    /// Every commit's events from now on, whole, for a [`ChangeFeed`].
+    fn feed(&self) -> tokio::sync::mpsc::UnboundedReceiver<Arc<[Event]>> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.feeds.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(tx);
+        rx
     }
 
     /// Tells long-lived streams to end: the service is shutting down.
@@ -308,14 +321,21 @@ impl Account {
             changes.extend(queued.changes);
             events.extend(queued.events);
         }
+        let started = std::time::Instant::now();
         let committed = store.commit(&changes);
+        tracing::debug!(changes = changes.len(), took_ms = started.elapsed().as_secs_f64() * 1000.0, "commit");
         let mut inner = self.lock();
         match committed {
             Ok(()) => {
                 inner.durable = last;
                 // Published in commit order (one committer at a time). No subscriber is fine.
-                for event in events {
-                    let _ = self.events.send(event);
+                let events: Arc<[Event]> = events.into();
+                for event in events.iter() {
+                    let _ = self.events.send(event.clone());
+                }
+                if !events.is_empty() {
+                    let mut feeds = self.feeds.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    feeds.retain(|feed| feed.send(events.clone()).is_ok());
                 }
                 Ok(())
             }
