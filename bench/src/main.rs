@@ -1,9 +1,12 @@
 //! peering-bench: benchmarks of the real services, printing figures (BENCHMARKS.md records them).
 //!
-//! `cargo run --release -p bench -- overload`, `cargo run --release -p bench -- peering`
+//! `cargo run --release -p bench -- peering`, `... -- scale`, `... -- overload`
 
+mod board;
 mod overload;
 mod peering;
+mod proxy;
+mod scale;
 mod service;
 mod stats;
 
@@ -34,6 +37,19 @@ enum Command {
         #[arg(long, default_value_t = 200)]
         connects: usize,
     },
+    /// Both services holding many router interfaces: at each size, a Describe page of 50, resident memory,
+    /// restart after kill -9 until serving, and the resync of every connection after the peer link drops.
+    Scale {
+        /// Router interfaces per account at each step (half of them in connections), ascending.
+        #[arg(long, value_delimiter = ',', default_value = "10000,50000,100000")]
+        sizes: Vec<usize>,
+        /// Concurrent callers while preloading and while changing every connection.
+        #[arg(long, default_value_t = 32)]
+        callers: usize,
+        /// Describe pages fetched one at a time on each side.
+        #[arg(long, default_value_t = 500)]
+        describe_calls: usize,
+    },
     /// One service unloaded, at capacity, and offered three times its capacity; then kill -9 and a check
     /// that every acknowledged call survived.
     Overload {
@@ -61,6 +77,9 @@ async fn main() {
     match Cli::parse().command {
         Command::Peering { callers, seconds, floor_calls, connects } => {
             peering::run(peering::Settings { callers, seconds, floor_calls, connects }).await;
+        }
+        Command::Scale { sizes, callers, describe_calls } => {
+            scale::run(scale::Settings { sizes, callers, describe_calls }).await;
         }
         Command::Overload { seconds, callers, connections, unloaded_calls, service_flags } => {
             overload::run(overload::Settings { seconds, callers, connections, unloaded_calls, service_flags }).await;

@@ -14,11 +14,12 @@ use shared::auth::{Credentials, Signed};
 use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
+use crate::board::Board;
 use crate::service::{self, Service};
 use crate::stats::{Latencies, ms};
 
-const ACCOUNT_A: &str = "1000000000000001";
-const ACCOUNT_B: &str = "1000000000000002";
+pub const ACCOUNT_A: &str = "1000000000000001";
+pub const ACCOUNT_B: &str = "1000000000000002";
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -28,7 +29,7 @@ pub struct Settings {
     pub connects: usize,
 }
 
-async fn channel(addr: std::net::SocketAddr) -> Channel {
+pub async fn channel(addr: std::net::SocketAddr) -> Channel {
     Channel::from_shared(format!("http://{addr}"))
         .unwrap_or_else(|e| panic!("{e}"))
         .connect()
@@ -36,42 +37,45 @@ async fn channel(addr: std::net::SocketAddr) -> Channel {
         .unwrap_or_else(|e| panic!("connect to {addr}: {e}"))
 }
 
-/// One account's clients, signing with its development key.
+/// One account's clients, signing with its development key, and what its ends report.
 #[derive(Clone)]
-struct Account {
-    vpcs: VpcServiceClient<Signed<Channel>>,
-    ris: RouterInterfaceServiceClient<Signed<Channel>>,
+pub struct Account {
+    pub vpcs: VpcServiceClient<Signed<Channel>>,
+    pub ris: RouterInterfaceServiceClient<Signed<Channel>>,
+    board: Option<Board>,
 }
 
 impl Account {
-    async fn new(svc: &Service, account: &str) -> Self {
+    /// `watched`: also follow what every end of the account reports (see [`Pair::until`]).
+    pub async fn new(svc: &Service, account: &str, watched: bool) -> Self {
         let signed = Signed::new(channel(svc.addr).await, Credentials::development(account).account);
-        Self { vpcs: VpcServiceClient::new(signed.clone()), ris: RouterInterfaceServiceClient::new(signed) }
+        let ris = RouterInterfaceServiceClient::new(signed.clone());
+        let board = if watched {
+            // The watch on a connection of its own, so that its events do not queue behind calls.
+            let watching = Signed::new(channel(svc.addr).await, Credentials::development(account).account);
+            Some(Board::watch(RouterInterfaceServiceClient::new(watching)).await)
+        } else {
+            None
+        };
+        Self { vpcs: VpcServiceClient::new(signed), ris, board }
     }
 
-    async fn vpc(&mut self, region: &str, cidr: String) -> String {
+    fn board(&self) -> &Board {
+        self.board.as_ref().unwrap_or_else(|| panic!("this benchmark does not watch the account's ends"))
+    }
+
+    pub async fn vpc(&mut self, region: &str, cidr: String) -> String {
         let request = pb::CreateVpcRequest { region_id: region.into(), cidr_block: cidr, ..Default::default() };
         self.vpcs.create_vpc(request).await.unwrap_or_else(|e| panic!("CreateVpc: {e}")).into_inner().vpc_id
-    }
-
-    async fn status(&mut self, id: &str) -> pb::Status {
-        let request = pb::DescribeRouterInterfaceAttributeRequest { router_interface_id: id.into() };
-        let answer = self.ris.describe_router_interface_attribute(request).await;
-        answer
-            .unwrap_or_else(|e| panic!("describe {id}: {e}"))
-            .into_inner()
-            .router_interface
-            .unwrap_or_default()
-            .status()
     }
 }
 
 /// A pair of VPCs, one in each account, that connections are made between.
-struct Pair {
-    a: Account,
-    b: Account,
-    vpc_a: String,
-    vpc_b: String,
+pub struct Pair {
+    pub a: Account,
+    pub b: Account,
+    pub vpc_a: String,
+    pub vpc_b: String,
 }
 
 /// The steps of one lifecycle, timed separately.
@@ -87,7 +91,7 @@ impl Pair {
     }
 
     /// Both ends, named to each other, as the console makes them across accounts.
-    async fn ends(&mut self) -> (String, String) {
+    pub async fn ends(&mut self) -> (String, String) {
         let form = |create, local, peer| {
             peering_form(pb::AccountType::Different, pb::ConnectionType::VpcToVpc, create, local, peer)
         };
@@ -118,23 +122,14 @@ impl Pair {
     /// Connects, and returns once both ends report Activated.
     async fn connect(&mut self, a_end: &str, b_end: &str) {
         let request = pb::ConnectRouterInterfaceRequest { router_interface_id: a_end.into(), ..Default::default() };
-        let answer = self.a.ris.connect_router_interface(request).await.unwrap_or_else(|e| panic!("connect: {e}"));
-        self.until(a_end, b_end, pb::Status::Activated, answer.into_inner().status()).await;
+        self.a.ris.connect_router_interface(request).await.unwrap_or_else(|e| panic!("connect: {e}"));
+        self.until(a_end, b_end, pb::Status::Activated).await;
     }
 
-    /// Polls both ends until they report `status`; `answered` is what A's call said of A's end (the call
-    /// answers once the other end confirmed, or with a transitional status after the settle wait).
-    async fn until(&mut self, a_end: &str, b_end: &str, status: pb::Status, answered: pb::Status) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut a_done = answered == status;
-        loop {
-            a_done = a_done || self.a.status(a_end).await == status;
-            if a_done && self.b.status(b_end).await == status {
-                return;
-            }
-            assert!(Instant::now() < deadline, "{a_end} and {b_end} did not reach {status:?}");
-            tokio::time::sleep(Duration::from_micros(500)).await;
-        }
+    /// Waits until both ends report `status`, as their accounts' watches tell it.
+    async fn until(&self, a_end: &str, b_end: &str, status: pb::Status) {
+        self.a.board().until(a_end, status).await;
+        self.b.board().until(b_end, status).await;
     }
 
     /// One whole lifecycle; each step's time goes into `steps`.
@@ -149,15 +144,15 @@ impl Pair {
         self.connect(&a_end, &b_end).await;
         lap(steps, 1);
         let id = || pb::DeactivateRouterInterfaceRequest { router_interface_id: a_end.clone(), ..Default::default() };
-        let answer = self.a.ris.deactivate_router_interface(id()).await.unwrap_or_else(|e| panic!("suspend: {e}"));
-        self.until(&a_end, &b_end, pb::Status::Suspended, answer.into_inner().status()).await;
+        self.a.ris.deactivate_router_interface(id()).await.unwrap_or_else(|e| panic!("suspend: {e}"));
+        self.until(&a_end, &b_end, pb::Status::Suspended).await;
         lap(steps, 2);
         let activate = pb::ActivateRouterInterfaceRequest { router_interface_id: a_end.clone(), ..Default::default() };
-        let answer = self.a.ris.activate_router_interface(activate).await.unwrap_or_else(|e| panic!("activate: {e}"));
-        self.until(&a_end, &b_end, pb::Status::Activated, answer.into_inner().status()).await;
+        self.a.ris.activate_router_interface(activate).await.unwrap_or_else(|e| panic!("activate: {e}"));
+        self.until(&a_end, &b_end, pb::Status::Activated).await;
         lap(steps, 3);
-        let answer = self.a.ris.deactivate_router_interface(id()).await.unwrap_or_else(|e| panic!("suspend: {e}"));
-        self.until(&a_end, &b_end, pb::Status::Suspended, answer.into_inner().status()).await;
+        self.a.ris.deactivate_router_interface(id()).await.unwrap_or_else(|e| panic!("suspend: {e}"));
+        self.until(&a_end, &b_end, pb::Status::Suspended).await;
         lap(steps, 4);
         let delete =
             |id: &str| pb::DeleteRouterInterfaceRequest { router_interface_id: id.into(), ..Default::default() };
@@ -218,7 +213,7 @@ pub async fn run(settings: Settings) {
     );
 
     // Connect latency: one connection at a time, from ConnectRouterInterface until both ends say Activated.
-    let (a, b) = (Account::new(&a_svc, ACCOUNT_A).await, Account::new(&b_svc, ACCOUNT_B).await);
+    let (a, b) = (Account::new(&a_svc, ACCOUNT_A, true).await, Account::new(&b_svc, ACCOUNT_B, true).await);
     let mut connects = Latencies::default();
     for n in 0..settings.connects {
         // Each connection between a pair of VPCs of its own (a router has at most five ends).
