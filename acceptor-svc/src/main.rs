@@ -9,13 +9,8 @@ use shared::config::{self, ACCEPTOR_DEFAULTS};
 #[derive(Debug, clap::Args)]
 struct NoFlags {}
 
-/// Returns freed memory to the system and keeps the threads' heaps compact (see the workspace manifest).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let about = "Express Connect peering emulator: the accepting account's control plane";
     let (config, NoFlags {}) = config::parse::<NoFlags>(&ACCEPTOR_DEFAULTS, about);
-    shared::server::main(&ACCEPTOR_DEFAULTS, config, &AcceptorRole).await
+    shared::server::run(&ACCEPTOR_DEFAULTS, config, &AcceptorRole)
 }

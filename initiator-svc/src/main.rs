@@ -5,14 +5,9 @@ use std::process::ExitCode;
 use initiator_svc::{InitiatorArgs, InitiatorRole};
 use shared::config::{self, INITIATOR_DEFAULTS};
 
-/// Returns freed memory to the system and keeps the threads' heaps compact (see the workspace manifest).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let about = "Express Connect peering emulator: the initiating account's control plane";
     let (config, args) = config::parse::<InitiatorArgs>(&INITIATOR_DEFAULTS, about);
     let role = InitiatorRole::new(args.peers, config.tls_ca.clone());
-    shared::server::main(&INITIATOR_DEFAULTS, config, &role).await
+    shared::server::run(&INITIATOR_DEFAULTS, config, &role)
 }
