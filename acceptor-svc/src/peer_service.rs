@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use shared::account::{Account, ChangeFeed, Changes, Event, PeerReports};
+use shared::account::{Account, ChangeFeed, Event, PeerReports};
 use shared::api::peer::v1::{self as peer, peer_link_server::PeerLink};
 use shared::auth::PeerAccount;
 use shared::domain::DomainError;
@@ -124,18 +124,13 @@ async fn push(
         }
         batch = loop {
             // A subscriber that went away is noticed even while this account is quiet.
-            let changed = tokio::select! {
+            let events = tokio::select! {
                 () = tx.closed() => return,
-                changed = changes.next() => changed,
+                events = changes.next() => events,
             };
-            match changed {
-                Changes::Events(events) => {
-                    let reports: Vec<_> = events.iter().filter_map(|e| news(e, &to, &mut sent)).collect();
-                    if !reports.is_empty() {
-                        break peer::ReportBatch { reports };
-                    }
-                }
-                Changes::Closed => return,
+            let reports: Vec<_> = events.iter().filter_map(|e| news(e, &to, &mut sent)).collect();
+            if !reports.is_empty() {
+                break peer::ReportBatch { reports };
             }
         };
     }

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
@@ -51,6 +51,11 @@ impl Proxy {
                 let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
             });
             let mut state = self.lock();
+            // A cut while this connection was being made: it must not outlive the cut.
+            if !*self.up.borrow() {
+                relay.abort();
+                continue;
+            }
             state.relays.push(relay.abort_handle());
             state.reconnected.get_or_insert_with(Instant::now);
             drop(state);
@@ -64,8 +69,9 @@ impl Proxy {
 
     /// The link drops: every relayed connection is closed, and new ones are refused until `restore`.
     pub fn cut(&self) {
+        let mut state = self.lock();
         self.up.send_replace(false);
-        for relay in self.lock().relays.drain(..) {
+        for relay in state.relays.drain(..) {
             relay.abort();
         }
     }
@@ -75,16 +81,21 @@ impl Proxy {
         self.up.send_replace(true);
     }
 
-    /// Waits until a connection was relayed since the last restore, and says when that was.
+    /// Waits (at most a minute) until a connection was relayed since the last restore, and says when.
     pub async fn reconnected(&self) -> Instant {
-        loop {
-            let relayed = self.relayed.notified();
-            tokio::pin!(relayed);
-            relayed.as_mut().enable();
-            if let Some(at) = self.lock().reconnected {
-                return at;
+        let wait = async {
+            loop {
+                let relayed = self.relayed.notified();
+                tokio::pin!(relayed);
+                relayed.as_mut().enable();
+                if let Some(at) = self.lock().reconnected {
+                    return at;
+                }
+                relayed.await;
             }
-            relayed.await;
-        }
+        };
+        tokio::time::timeout(Duration::from_secs(60), wait)
+            .await
+            .unwrap_or_else(|_| panic!("the initiator did not reconnect through the relay within a minute"))
     }
 }

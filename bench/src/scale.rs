@@ -46,6 +46,14 @@ struct Figures {
 }
 
 pub async fn run(settings: Settings) {
+    let steps = settings.sizes.iter().scan(0, |made, &size| Some(size.checked_sub(std::mem::replace(made, size))));
+    let valid = steps.into_iter().all(|step| step.is_some_and(|s| s >= ENDS_PER_ROUTER * ENDS_PER_ROUTER))
+        && settings.sizes.iter().all(|size| size % ENDS_PER_ROUTER == 0);
+    assert!(
+        valid,
+        "--sizes must be multiples of {ENDS_PER_ROUTER}, ascending by at least 25 each: {:?}",
+        settings.sizes
+    );
     let bin_dir = service::build();
     let data = std::env::temp_dir().join(format!("peering-bench-scale-{}", std::process::id()));
     let mut b_svc = Service::start(&bin_dir, "acceptor-svc", &data.join("b"), "127.0.0.1:0", &[]).await;
@@ -139,7 +147,7 @@ impl Made {
         let new_b = in_parallel(callers, routers, move |n| {
             let mut b = account.clone();
             let n = first_router + n;
-            async move { b.vpc("cn-shanghai", format!("172.{}.{}.0/24", 16 + n / 65536 % 16, n / 256 % 256)).await }
+            async move { b.vpc("cn-shanghai", format!("172.{}.{}.0/24", 16 + n / 256 % 16, n % 256)).await }
         })
         .await;
         let (new_a, new_b) = (Arc::new(new_a), Arc::new(new_b));
@@ -209,6 +217,10 @@ where
 /// The `peering_router_interfaces` gauge for `status`, read from the service's /metrics; `None` while it
 /// does not answer (it is restarting).
 async fn count(addr: SocketAddr, status: &str) -> Option<usize> {
+    tokio::time::timeout(Duration::from_secs(10), scrape(addr, status)).await.ok().flatten()
+}
+
+async fn scrape(addr: SocketAddr, status: &str) -> Option<usize> {
     let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
     let request = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.ok()?;
@@ -228,7 +240,9 @@ async fn until_counts(wanted: &[(&Service, &str, usize)]) {
                 break;
             }
             assert!(Instant::now() < deadline, "{} reports {seen:?} ends {status}, not {n}", svc.addr);
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            // A scrape counts every end (under the account's lock): often enough to time a resync to a
+            // few tens of milliseconds, rarely enough not to slow it.
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }
@@ -271,6 +285,7 @@ async fn restart(svc: &mut Service, account: &Account, name: &str) -> Duration {
     let mut ris = account.ris.clone();
     let request = pb::DescribeRouterInterfacesRequest { page_size: 50, ..Default::default() };
     while ris.describe_router_interfaces(request.clone()).await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(120), "{name} does not serve 120 s after its restart");
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let serving = started.elapsed();

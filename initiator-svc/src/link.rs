@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::account::{Account, ChangeFeed, Changes, Event, PeerReports};
+use shared::account::{Account, ChangeFeed, Event, PeerReports};
 use shared::api::peer::v1::{self as peer, peer_link_client::PeerLinkClient};
 use shared::auth::{AccessKey, PeerSigned};
 use shared::config::{PEER_MAX_MESSAGE_BYTES, PeerAddress};
@@ -13,7 +13,7 @@ use shared::domain::DomainError;
 use shared::domain::lifecycle::{self, ConnectRequest};
 use shared::domain::model::{EndReport, RouterInterface, Status};
 use shared::grpc::peer_convert::{admit_request_to_pb, error_from_status, is_refusal, report_from_pb, report_to_pb};
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 use tonic::Streaming;
 use tonic::transport::Channel;
@@ -82,7 +82,7 @@ struct Link {
 }
 
 impl Link {
-    /// One session: returns Ok when the account shuts down, Err when the link drops.
+    /// One session, until the link drops (or, in principle, the account goes away: Ok).
     async fn run(&mut self, backoff: &mut Backoff) -> Result<(), LinkDown> {
         let key = self.key.clone().ok_or_else(|| {
             DomainError::new_unavailable(format!(
@@ -94,7 +94,7 @@ impl Link {
         let mut client = PeerLinkClient::new(PeerSigned::new(channel, key))
             .max_decoding_message_size(PEER_MAX_MESSAGE_BYTES)
             .max_encoding_message_size(PEER_MAX_MESSAGE_BYTES);
-        let mut changes = ChangeFeed::new(&self.account);
+        let changes = ChangeFeed::new(&self.account);
         let incoming = client
             .subscribe(peer::SubscribeRequest {
                 protocol_version: peer::ProtocolVersion::ProtocolVersion1.into(),
@@ -108,24 +108,42 @@ impl Link {
         backoff.reset();
         // The two halves run at once, so that applying the acceptor's changes (a commit here) and delivering
         // this side's (a commit there) overlap; the first to fail ends the session.
-        let (resend, mut to_resend) = tokio::sync::mpsc::unbounded_channel();
+        let (resend, to_resend) = tokio::sync::mpsc::unbounded_channel();
         let applying = apply_incoming(self.account.clone(), self.peer.account_id.clone(), incoming, resend);
-        let forwarding = async {
-            loop {
-                tokio::select! {
-                    // Everything that changed meanwhile goes in one delivery: one round trip for many changes.
-                    changed = changes.next() => match changed {
-                        Changes::Events(ready) => self.forward(&mut client, &ready).await?,
-                        Changes::Closed => return Ok(()),
-                    },
-                    Some(reports) = to_resend.recv() => self.deliver(&mut client, reports, false).await?,
-                }
-            }
-        };
         tokio::select! {
             result = applying => result,
-            result = forwarding => result,
+            result = self.forward_all(&mut client, changes, to_resend) => result,
         }
+    }
+
+    /// The delivering half: this side's changes, and what the applying half says the acceptor must hear
+    /// again. Everything that changed meanwhile goes in one delivery: one round trip for many changes.
+    async fn forward_all(
+        &mut self,
+        client: &mut Client,
+        mut changes: ChangeFeed,
+        mut to_resend: UnboundedReceiver<Vec<EndReport>>,
+    ) -> Result<(), LinkDown> {
+        loop {
+            tokio::select! {
+                ready = changes.next() => self.forward(client, &ready).await?,
+                Some(reports) = to_resend.recv() => self.resend(client, reports).await?,
+            }
+        }
+    }
+
+    /// Delivers reports the acceptor must hear again, except those of ends that have moved on since the
+    /// applying half took them: a newer state was delivered (or admitted) meanwhile, and an older one
+    /// arriving after it could undo it.
+    async fn resend(&mut self, client: &mut Client, mut reports: Vec<EndReport>) -> Result<(), LinkDown> {
+        reports.retain(|r| self.sent.get(&r.interface_id).is_none_or(|sent| r.version >= *sent));
+        if reports.is_empty() { Ok(()) } else { self.deliver(client, reports, false).await }
+    }
+
+    /// Records that the acceptor heard `version` of end `id`; never goes back.
+    fn mark_sent(&mut self, id: String, version: u64) {
+        let sent = self.sent.entry(id).or_insert(version);
+        *sent = (*sent).max(version);
     }
 
     /// After (re)connecting: the connects still waiting, then every end that names the peer, in full, so
@@ -182,7 +200,7 @@ impl Link {
         let mut calls = Vec::with_capacity(requests.len());
         for request in requests {
             let id = request.initiator.interface_id.clone();
-            self.sent.insert(id.clone(), request.initiator.version);
+            self.mark_sent(id.clone(), request.initiator.version);
             let mut client = client.clone();
             let message = admit_request_to_pb(self.account.account_id(), &request);
             calls.push((id, tokio::spawn(async move { client.admit(message).await })));
@@ -221,7 +239,7 @@ impl Link {
             .into_inner();
         tracing::debug!(reports = count, full, took_ms = started.elapsed().as_secs_f64() * 1000.0, "delivered");
         for report in reports.into_iter().filter(|r| !r.deleted) {
-            self.sent.insert(report.interface_id, report.version);
+            self.mark_sent(report.interface_id, report.version);
         }
         if !reply.unmatched_interface_ids.is_empty() {
             let from = self.peer.account_id.clone();
@@ -233,8 +251,8 @@ impl Link {
 
     /// Applies the acceptor's answers to this side's admissions; delivers what it must hear again.
     async fn apply_reports(&mut self, client: &mut Client, batch: PeerReports) -> Result<(), LinkDown> {
-        let resend = apply_reports(&self.account, &self.peer.account_id, batch).await?;
-        if resend.is_empty() { Ok(()) } else { self.deliver(client, resend, false).await }
+        let again = apply_peer_batch(&self.account, &self.peer.account_id, batch).await?;
+        if again.is_empty() { Ok(()) } else { self.deliver(client, again, false).await }
     }
 }
 
@@ -249,7 +267,7 @@ async fn apply_incoming(
     loop {
         let batch = incoming.message().await?.ok_or(LinkDown::Closed)?;
         let reports = batch.reports.into_iter().map(report_from_pb).collect::<Result<Vec<_>, _>>()?;
-        let again = apply_reports(&account, &peer_account, PeerReports { reports, full: false }).await?;
+        let again = apply_peer_batch(&account, &peer_account, PeerReports { reports, full: false }).await?;
         if !again.is_empty() {
             // Only fails once the delivering half ended, and with it the session.
             let _ = resend.send(again);
@@ -260,7 +278,11 @@ async fn apply_incoming(
 /// Applies the acceptor's reports; returns the local ends' reports the acceptor must hear again. Whether an
 /// acceptor end is gone is learnt from the acceptor's answer to a delivery, never from its absence here: a
 /// report may have been taken before a connect it missed.
-async fn apply_reports(account: &Account, peer_account: &str, batch: PeerReports) -> Result<Vec<EndReport>, LinkDown> {
+async fn apply_peer_batch(
+    account: &Account,
+    peer_account: &str,
+    batch: PeerReports,
+) -> Result<Vec<EndReport>, LinkDown> {
     let from = peer_account.to_owned();
     let (started, count) = (std::time::Instant::now(), batch.reports.len());
     let answer = account.call(move |a| a.apply_peer_reports(&from, &batch)).await?;

@@ -1,31 +1,48 @@
 //! The account's changes for a consumer that waits on the network between looks (the peer link's two
-//! halves). Every commit's events arrive whole in the feed's own inbox, so the consumer never falls
-//! behind (a broadcast ring overflows on a commit of more events than it holds, and a consumer that
-//! missed events must resync every end); each look takes the latest event of every end that changed since
-//! the last one.
+//! halves). Each commit puts its events straight into every feed, where only the latest event of each end
+//! is kept: a feed never falls behind (a broadcast ring overflows on a commit of more events than it holds,
+//! and a consumer that missed events must resync every end), and however long its consumer is busy, a feed
+//! holds at most one event per end. Each look takes everything that changed since the last one.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
 use super::{Account, Event};
 
-/// What [`ChangeFeed::next`] found.
-#[derive(Debug)]
-pub enum Changes {
-    /// The latest event of every end that changed since the last look, in the order of those events.
-    Events(Vec<Event>),
-    /// The account is gone.
-    Closed,
+/// What a feed holds between two looks: each end's latest event, with its position among all events.
+#[derive(Debug, Default)]
+struct Pending {
+    latest: HashMap<String, (u64, Event)>,
+    next_position: u64,
 }
 
-/// Where the account puts each commit's events for one feed.
-pub(super) type Inbox = mpsc::UnboundedSender<Arc<[Event]>>;
+/// The part of a feed the account writes to.
+#[derive(Debug, Default)]
+pub(super) struct Inbox {
+    pending: Mutex<Pending>,
+    ready: Notify,
+}
+
+impl Inbox {
+    /// One commit's events, in order.
+    pub(super) fn put(&self, events: &[Event]) {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        for event in events {
+            let position = pending.next_position;
+            pending.next_position += 1;
+            pending.latest.insert(event.router_interface().router_interface_id.clone(), (position, event.clone()));
+        }
+        drop(pending);
+        // Kept as a permit when the consumer is not waiting: its next look finds the events.
+        self.ready.notify_one();
+    }
+}
 
 #[derive(Debug)]
 pub struct ChangeFeed {
-    inbox: mpsc::UnboundedReceiver<Arc<[Event]>>,
+    inbox: Arc<Inbox>,
 }
 
 impl ChangeFeed {
@@ -34,21 +51,25 @@ impl ChangeFeed {
         Self { inbox: account.feed() }
     }
 
-    /// Waits until something changed, and takes all of it. Cancel-safe: nothing is taken before the
-    /// first commit arrives, and after it nothing waits.
-    pub async fn next(&mut self) -> Changes {
-        let Some(first) = self.inbox.recv().await else { return Changes::Closed };
-        let mut latest: HashMap<&str, (usize, &Event)> = HashMap::new();
-        let mut commits = vec![first];
-        while let Ok(commit) = self.inbox.try_recv() {
-            commits.push(commit);
+    /// Waits until something changed, and takes all of it: the latest event of every end that changed
+    /// since the last look, in the order of those events. Cancel-safe: nothing is taken until returned.
+    pub async fn next(&mut self) -> Vec<Event> {
+        loop {
+            {
+                let mut pending = self.inbox.pending.lock().unwrap_or_else(PoisonError::into_inner);
+                if !pending.latest.is_empty() {
+                    let mut events: Vec<(u64, Event)> = pending.latest.drain().map(|(_, e)| e).collect();
+                    events.sort_unstable_by_key(|(position, _)| *position);
+                    return events.into_iter().map(|(_, e)| e).collect();
+                }
+            }
+            self.inbox.ready.notified().await;
         }
-        for (seq, event) in commits.iter().flat_map(|c| c.iter()).enumerate() {
-            latest.insert(&event.router_interface().router_interface_id, (seq, event));
-        }
-        let mut events: Vec<(usize, &Event)> = latest.into_values().collect();
-        events.sort_unstable_by_key(|(seq, _)| *seq);
-        Changes::Events(events.into_iter().map(|(_, e)| e.clone()).collect())
+    }
+
+    /// Whether the account still feeds this (it stops once the feed is dropped).
+    pub(super) fn is_fed(inbox: &std::sync::Weak<Inbox>) -> bool {
+        inbox.strong_count() > 0
     }
 }
 
@@ -62,24 +83,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn takes_the_latest_event_of_each_end_in_order_from_any_number_of_commits() {
-        let (tx, inbox) = mpsc::unbounded_channel();
-        let mut feed = ChangeFeed { inbox };
+    async fn holds_the_latest_event_of_each_end_in_order_whatever_the_commits() {
+        let inbox = Arc::new(Inbox::default());
+        let mut feed = ChangeFeed { inbox: inbox.clone() };
         // A commit far larger than the account's broadcast holds, then more, while nobody looks.
         let big: Vec<Event> = (1..=10_000).map(|v| Event::Changed(end("ri-b", v))).collect();
-        tx.send(big.into()).unwrap();
-        tx.send(vec![Event::Changed(end("ri-c", 1)), Event::Deleted(end("ri-a", 1))].into()).unwrap();
-        tx.send(vec![Event::Changed(end("ri-c", 2))].into()).unwrap();
-        let Changes::Events(events) = feed.next().await else { panic!("expected events") };
-        let seen: Vec<(&str, u64, bool)> = events
+        inbox.put(&big);
+        inbox.put(&[Event::Changed(end("ri-c", 1)), Event::Deleted(end("ri-a", 1))]);
+        inbox.put(&[Event::Changed(end("ri-c", 2))]);
+        assert_eq!(inbox.pending.lock().unwrap().latest.len(), 3, "one event per end is held");
+        let seen: Vec<(String, u64, bool)> = feed
+            .next()
+            .await
             .iter()
             .map(|e| {
                 let ri = e.router_interface();
-                (ri.router_interface_id.as_str(), ri.version, matches!(e, Event::Deleted(_)))
+                (ri.router_interface_id.clone(), ri.version, matches!(e, Event::Deleted(_)))
             })
             .collect();
-        assert_eq!(seen, [("ri-b", 10_000, false), ("ri-a", 1, true), ("ri-c", 2, false)]);
-        drop(tx);
-        assert!(matches!(feed.next().await, Changes::Closed));
+        let expected = [("ri-b", 10_000, false), ("ri-a", 1, true), ("ri-c", 2, false)];
+        assert_eq!(seen, expected.map(|(id, v, d)| (id.to_owned(), v, d)));
+        // Nothing more until the next commit; a look that was cancelled takes nothing.
+        let waiting = tokio::time::timeout(std::time::Duration::from_millis(10), feed.next()).await;
+        assert!(waiting.is_err());
+        inbox.put(&[Event::Changed(end("ri-a", 3))]);
+        assert_eq!(feed.next().await.len(), 1);
     }
 }

@@ -39,7 +39,7 @@ pub use billing::{
     Advanced, Balance, BillingSettings, ClockReading, DEFAULT_INITIAL_BALANCE, MAX_ADVANCE, OrderFilter, Renewal,
     Renewed, SpecChanged,
 };
-pub use feed::{ChangeFeed, Changes};
+pub use feed::ChangeFeed;
 pub use paging::{Page, PageRequest};
 pub use peer::{PeerAnswer, PeerReports, connect_request};
 pub use router_interfaces::{ModifyAttributes, RouterInterfaceFilter};
@@ -89,9 +89,9 @@ pub struct Account {
     /// Held by the call that is committing the queue.
     store: Arc<Mutex<Box<dyn Store>>>,
     events: broadcast::Sender<Event>,
-    /// Each [`ChangeFeed`]'s inbox: every commit's events, whole (a broadcast ring would overflow on a
-    /// commit of more events than it holds).
-    feeds: Arc<Mutex<Vec<feed::Inbox>>>,
+    /// Each live [`ChangeFeed`]'s inbox, which every commit's events go into (a broadcast ring would
+    /// overflow on a commit of more events than it holds).
+    feeds: Arc<Mutex<Vec<std::sync::Weak<feed::Inbox>>>>,
     /// Accounts this service has a peer link to.
     peers: Arc<BTreeSet<String>>,
     inline_calls: bool,
@@ -191,11 +191,11 @@ impl Account {
         self.events.subscribe()
     }
 
-    /// Every commit's events from now on, whole, for a [`ChangeFeed`].
-    fn feed(&self) -> tokio::sync::mpsc::UnboundedReceiver<Arc<[Event]>> {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        self.feeds.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(tx);
-        rx
+    /// An inbox that every commit's events go into from now on, for a [`ChangeFeed`].
+    fn feed(&self) -> Arc<feed::Inbox> {
+        let inbox = Arc::new(feed::Inbox::default());
+        self.feeds.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(Arc::downgrade(&inbox));
+        inbox
     }
 
     /// Tells long-lived streams to end: the service is shutting down.
@@ -329,13 +329,15 @@ impl Account {
             Ok(()) => {
                 inner.durable = last;
                 // Published in commit order (one committer at a time). No subscriber is fine.
-                let events: Arc<[Event]> = events.into();
-                for event in events.iter() {
-                    let _ = self.events.send(event.clone());
-                }
                 if !events.is_empty() {
                     let mut feeds = self.feeds.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    feeds.retain(|feed| feed.send(events.clone()).is_ok());
+                    feeds.retain(ChangeFeed::is_fed);
+                    for inbox in feeds.iter().filter_map(std::sync::Weak::upgrade) {
+                        inbox.put(&events);
+                    }
+                }
+                for event in events {
+                    let _ = self.events.send(event);
                 }
                 Ok(())
             }
