@@ -4,12 +4,11 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use shared::account::{Account, ChangeFeed, Event, PeerReports};
+use shared::account::{Account, ChangeFeed, Event, PeerReports, concerns};
 use shared::api::peer::v1::{self as peer, peer_link_server::PeerLink};
 use shared::auth::PeerAccount;
 use shared::domain::DomainError;
 use shared::domain::lifecycle;
-use shared::domain::model::RouterInterface;
 use shared::grpc::peer_convert::{admit_request_from_pb, report_from_pb, report_to_pb};
 use shared::grpc::to_status;
 use tokio::sync::mpsc;
@@ -48,11 +47,6 @@ fn check_caller<T>(request: &Request<T>, protocol_version: i32, claimed: &str) -
         )));
     }
     Ok(proven.0.clone())
-}
-
-/// Whether `ri` is (or is becoming) connected to an end of `account`.
-fn concerns(ri: &RouterInterface, account: &str) -> bool {
-    ri.link.as_ref().map_or(&ri.opposite.owner_id, |l| &l.opposite.owner_id) == account
 }
 
 /// Reports waiting to be pushed, at most this many.

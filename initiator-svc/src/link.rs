@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::account::{Account, ChangeFeed, Event, PeerReports};
+use shared::account::{Account, ChangeFeed, Event, PeerReports, concerns};
 use shared::api::peer::v1::{self as peer, peer_link_client::PeerLinkClient};
 use shared::auth::{AccessKey, PeerSigned};
 use shared::config::{PEER_MAX_MESSAGE_BYTES, PeerAddress};
 use shared::domain::DomainError;
 use shared::domain::lifecycle::{self, ConnectRequest};
-use shared::domain::model::{EndReport, RouterInterface, Status};
+use shared::domain::model::{EndReport, Status};
 use shared::grpc::peer_convert::{admit_request_to_pb, error_from_status, is_refusal, report_from_pb, report_to_pb};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
@@ -164,7 +164,7 @@ impl Link {
         let mut connects = Vec::new();
         for event in events {
             let ri = event.router_interface();
-            if !self.concerns(ri) {
+            if !concerns(ri, &self.peer.account_id) {
                 continue;
             }
             match event {
@@ -187,10 +187,6 @@ impl Link {
             self.admit(client, connects).await?;
         }
         if reports.is_empty() { Ok(()) } else { self.deliver(client, reports, false).await }
-    }
-
-    fn concerns(&self, ri: &RouterInterface) -> bool {
-        ri.link.as_ref().map_or(&ri.opposite.owner_id, |l| &l.opposite.owner_id) == &self.peer.account_id
     }
 
     /// Asks the peer to admit these connects, all in flight at once (they concern different ends), and

@@ -66,11 +66,6 @@ impl ChangeFeed {
             self.inbox.ready.notified().await;
         }
     }
-
-    /// Whether the account still feeds this (it stops once the feed is dropped).
-    pub(super) fn is_fed(inbox: &std::sync::Weak<Inbox>) -> bool {
-        inbox.strong_count() > 0
-    }
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ pub use billing::{
 };
 pub use feed::ChangeFeed;
 pub use paging::{Page, PageRequest};
-pub use peer::{PeerAnswer, PeerReports, connect_request};
+pub use peer::{PeerAnswer, PeerReports, concerns, connect_request};
 pub use router_interfaces::{ModifyAttributes, RouterInterfaceFilter};
 pub use routes::{NewRouteEntry, NextHopType, RouteEntryFilter, RouteRow};
 pub use state::AccountState;
@@ -331,10 +331,8 @@ impl Account {
                 // Published in commit order (one committer at a time). No subscriber is fine.
                 if !events.is_empty() {
                     let mut feeds = self.feeds.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    feeds.retain(ChangeFeed::is_fed);
-                    for inbox in feeds.iter().filter_map(std::sync::Weak::upgrade) {
-                        inbox.put(&events);
-                    }
+                    // A feed that was dropped is forgotten here.
+                    feeds.retain(|feed| feed.upgrade().map(|inbox| inbox.put(&events)).is_some());
                 }
                 for event in events {
                     let _ = self.events.send(event);

@@ -32,6 +32,18 @@ pub struct PeerAnswer {
     pub resend: Vec<EndReport>,
 }
 
+/// Whether `ri` is (or is becoming) connected to an end of `account`: what that account's side of a peer
+/// link must hear about.
+pub fn concerns(ri: &RouterInterface, account: &str) -> bool {
+    ri.link.as_ref().map_or(&ri.opposite.owner_id, |l| &l.opposite.owner_id) == account
+}
+
+/// The report of a linked end's opposite as deleted, newer than anything heard of it: the peer says that
+/// end is gone.
+fn gone(opposite: &EndReport) -> EndReport {
+    EndReport { deleted: true, version: opposite.version.saturating_add(1), ..opposite.clone() }
+}
+
 pub fn is_transitional(status: Status) -> bool {
     matches!(status, Status::Connecting | Status::Accepting | Status::Suspending | Status::Activating)
 }
@@ -113,11 +125,7 @@ impl Account {
                 let applied = match (by_id.get(interface), &ri.link) {
                     (Some(report), _) => lifecycle::apply_report(&mut ri, report, ctx.now),
                     (None, Some(link)) if batch.full => {
-                        let gone = EndReport {
-                            deleted: true,
-                            version: link.opposite.version.saturating_add(1),
-                            ..link.opposite.clone()
-                        };
+                        let gone = gone(&link.opposite);
                         lifecycle::apply_report(&mut ri, &gone, ctx.now)
                     }
                     (None, _) => Applied::Ignored,
@@ -140,11 +148,7 @@ impl Account {
             for id in local_ids {
                 let Ok(ri) = state.router_interface("router_interface_id", id) else { continue };
                 let Some(link) = ri.link.as_ref().filter(|l| l.opposite.owner_id == from_account) else { continue };
-                let gone = EndReport {
-                    deleted: true,
-                    version: link.opposite.version.saturating_add(1),
-                    ..link.opposite.clone()
-                };
+                let gone = gone(&link.opposite);
                 let mut ri = ri.clone();
                 if lifecycle::apply_report(&mut ri, &gone, ctx.now) != Applied::Ignored {
                     changes.push(Change::PutRouterInterface(Box::new(ri)));
