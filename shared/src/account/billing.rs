@@ -400,7 +400,9 @@ impl Account {
                         Charge { order_type: OrderType::Buy, amount: price, at: ctx.now, start: ctx.now, end: until },
                     );
                 }
-                ChargeType::PostPaid if billing::charged(end) => end.billing.billed_until = Some(ctx.now),
+                ChargeType::PostPaid if billing::charged(end) => {
+                    Arc::make_mut(end).billing.billed_until = Some(ctx.now)
+                }
                 ChargeType::PostPaid => {}
             }
         }

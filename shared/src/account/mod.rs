@@ -152,7 +152,7 @@ impl Account {
             for end in &mut snapshot.router_interfaces {
                 if end.charge_type == ChargeType::PostPaid && charged(end) && end.billing.billed_until.is_none() {
                     end.billing.billed_until = Some(now);
-                    changes.push(Change::PutRouterInterface(Box::new(end.clone())));
+                    changes.push(Change::PutRouterInterface(Arc::new(end.clone())));
                 }
             }
             store.commit(&changes)?;
@@ -393,7 +393,7 @@ fn events_of(state: &AccountState, changes: &[Change]) -> Vec<Event> {
     changes
         .iter()
         .filter_map(|change| match change {
-            Change::PutRouterInterface(ri) => Some(Event::Changed(Arc::new(ri.as_ref().clone()))),
+            Change::PutRouterInterface(ri) => Some(Event::Changed(Arc::clone(ri))),
             Change::DeleteRouterInterface(id) => {
                 state.router_interface("router_interface_id", id).ok().map(|ri| Event::Deleted(Arc::new(ri.clone())))
             }

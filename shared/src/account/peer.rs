@@ -2,6 +2,7 @@
 //! account's reports, give up a connect, and list what the other account must hear on a resync.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::broadcast;
@@ -75,7 +76,7 @@ impl Account {
             check_only_connection(state, &acceptor, &request.initiator.router_id)?;
             lifecycle::admit(&mut acceptor, request, ctx.now)?;
             let report = acceptor.report();
-            Ok((vec![Change::PutRouterInterface(Box::new(acceptor))], report))
+            Ok((vec![Change::PutRouterInterface(Arc::new(acceptor))], report))
         })
     }
 
@@ -131,7 +132,7 @@ impl Account {
                     (None, _) => Applied::Ignored,
                 };
                 if applied != Applied::Ignored {
-                    changes.push(Change::PutRouterInterface(Box::new(ri)));
+                    changes.push(Change::PutRouterInterface(Arc::new(ri)));
                 }
             }
             // Only a link counts: an Idle end that merely names a reported end is no partner of it.
@@ -151,7 +152,7 @@ impl Account {
                 let gone = gone(&link.opposite);
                 let mut ri = ri.clone();
                 if lifecycle::apply_report(&mut ri, &gone, ctx.now) != Applied::Ignored {
-                    changes.push(Change::PutRouterInterface(Box::new(ri)));
+                    changes.push(Change::PutRouterInterface(Arc::new(ri)));
                 }
             }
             Ok((changes, ()))
@@ -166,7 +167,7 @@ impl Account {
                 return Ok((Vec::new(), ()));
             }
             lifecycle::fail_connect(&mut ri, why);
-            Ok((vec![Change::PutRouterInterface(Box::new(ri))], ()))
+            Ok((vec![Change::PutRouterInterface(Arc::new(ri))], ()))
         })
     }
 
@@ -218,7 +219,7 @@ impl Account {
                 return None;
             }
             match (&ri.last_error, ri.status) {
-                (Some(e), Status::Idle) => Some(Err(e.clone())),
+                (Some(e), Status::Idle) => Some(Err(e.as_ref().clone())),
                 _ => Some(Ok(ri.status)),
             }
         };

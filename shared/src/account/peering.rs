@@ -1,6 +1,8 @@
 //! The console's Create Peering Connection form, built on the same creation path as
 //! CreateRouterInterface and, for "Initiator and Acceptor", the same connect as ConnectRouterInterface.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::router_interfaces::{connect_locally, new_router_interface};
@@ -147,7 +149,7 @@ fn create_peering(
                 Role::AcceptingSide => PeeringCreated { acceptor_interface_id: id, ..Default::default() },
                 Role::InitiatingSide => PeeringCreated { initiator_interface_id: id, ..Default::default() },
             };
-            Ok((vec![Change::PutRouterInterface(Box::new(end))], created))
+            Ok((vec![Change::PutRouterInterface(Arc::new(end))], created))
         }
     }
 }

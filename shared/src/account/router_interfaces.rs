@@ -1,5 +1,7 @@
 //! Router interfaces: create, configure, connect, suspend, activate, delete, describe.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Account, AccountState, Context, DomainResult, Effect, Page, PageRequest};
@@ -153,13 +155,13 @@ pub(super) fn connect_locally(
             lifecycle::exchange(&mut initiator, &mut acceptor, ctx.now, |_, _| {});
             let status = initiator.status;
             Ok((
-                vec![Change::PutRouterInterface(Box::new(initiator)), Change::PutRouterInterface(Box::new(acceptor))],
+                vec![Change::PutRouterInterface(Arc::new(initiator)), Change::PutRouterInterface(Arc::new(acceptor))],
                 Ok(status),
             ))
         }
         Err(refusal) => {
             lifecycle::fail_connect(&mut initiator, &refusal);
-            Ok((vec![Change::PutRouterInterface(Box::new(initiator))], Err(refusal)))
+            Ok((vec![Change::PutRouterInterface(Arc::new(initiator))], Err(refusal)))
         }
     }
 }
@@ -200,9 +202,9 @@ pub(super) fn propagate(state: &AccountState, ctx: &Context, mut end: RouterInte
     let mut changes = Vec::with_capacity(2);
     if let Some(mut opposite) = local_opposite(state, &end) {
         lifecycle::exchange(&mut end, &mut opposite, ctx.now, |_, _| {});
-        changes.push(Change::PutRouterInterface(Box::new(opposite)));
+        changes.push(Change::PutRouterInterface(Arc::new(opposite)));
     }
-    changes.push(Change::PutRouterInterface(Box::new(end)));
+    changes.push(Change::PutRouterInterface(Arc::new(end)));
     changes
 }
 
@@ -212,7 +214,7 @@ impl Account {
             let checked = rules::check_new_router_interface(&cmd)?;
             let ri = new_router_interface(state, ctx, checked, &cmd, &[])?;
             let id = ri.router_interface_id.clone();
-            let mut changes = vec![Change::PutRouterInterface(Box::new(ri))];
+            let mut changes = vec![Change::PutRouterInterface(Arc::new(ri))];
             self.bill_new_ends(state, ctx, &mut changes)?;
             Ok((changes, id))
         })
@@ -253,7 +255,7 @@ impl Account {
             }
             rules::check_health_check(&ri.health_check_source_ip, &ri.health_check_target_ip)?;
             ri.version += 1;
-            Ok((vec![Change::PutRouterInterface(Box::new(ri))], ()))
+            Ok((vec![Change::PutRouterInterface(Arc::new(ri))], ()))
         })
     }
 
@@ -274,7 +276,7 @@ impl Account {
             }
             self.check_peer(&owner)?;
             lifecycle::begin_connect(&mut initiator)?;
-            Ok((vec![Change::PutRouterInterface(Box::new(initiator))], Ok(Status::Connecting)))
+            Ok((vec![Change::PutRouterInterface(Arc::new(initiator))], Ok(Status::Connecting)))
         })?
     }
 
@@ -330,7 +332,7 @@ impl Account {
             // The other end in this account follows at once; in another account the peer link tells it.
             if let Some(mut opposite) = local_opposite(state, ri) {
                 lifecycle::apply_report(&mut opposite, &lifecycle::deletion_report(ri), ctx.now);
-                changes.push(Change::PutRouterInterface(Box::new(opposite)));
+                changes.push(Change::PutRouterInterface(Arc::new(opposite)));
             }
             Ok((changes, ()))
         })

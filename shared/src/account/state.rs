@@ -1,6 +1,7 @@
 //! The account's resources in memory, with the look-ups the operations need.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -9,28 +10,34 @@ use crate::domain::model::{RouteEntry, RouterInterface, Vbr, Vpc};
 use crate::domain::{DomainError, DomainResult, ids};
 use crate::store::{Change, ClientTokenRecord, Snapshot};
 
+/// An end's id, one allocation shared by the map of ends and every index that names the end.
+type Id = Arc<str>;
+
 #[derive(Debug, Default)]
 pub struct AccountState {
     vpcs: BTreeMap<String, Vpc>,
     vbrs: BTreeMap<String, Vbr>,
-    router_interfaces: BTreeMap<String, RouterInterface>,
+    /// Shared with the changes that stored them and the events that published them: a commit of many
+    /// ends holds one copy of each, not three.
+    router_interfaces: BTreeMap<Id, Arc<RouterInterface>>,
     route_entries: BTreeMap<String, RouteEntry>,
     client_tokens: HashMap<String, ClientTokenRecord>,
     billing: AccountBilling,
     orders: Vec<Order>,
     /// Every end's next billing event, earliest first, so the clock's tick finds due events without a scan.
-    schedule: BTreeSet<(Due, String)>,
-    due_of: HashMap<String, Due>,
+    schedule: BTreeSet<(Due, Id)>,
+    due_of: HashMap<Id, Due>,
     /// The ends that are overdue, and since when.
-    overdue: BTreeSet<(DateTime<Utc>, String)>,
-    overdue_of: HashMap<String, DateTime<Utc>>,
+    overdue: BTreeSet<(DateTime<Utc>, Id)>,
+    overdue_of: HashMap<Id, DateTime<Utc>>,
     /// Look-ups the hot paths need without a scan: every end in Describe's order (creation time, id),
     /// the ends on each router, the ends that pair with each account's ends, and the ends that pair with
     /// each remote end (by its id: what a peer's report names).
-    ri_order: BTreeSet<(DateTime<Utc>, String)>,
-    ri_on_router: HashMap<String, BTreeSet<String>>,
-    ri_towards: HashMap<String, BTreeSet<String>>,
-    ri_by_counterpart: HashMap<String, BTreeSet<String>>,
+    ri_order: BTreeSet<(DateTime<Utc>, Id)>,
+    ri_on_router: HashMap<String, BTreeSet<Id>>,
+    ri_towards: HashMap<String, BTreeSet<Id>>,
+    /// Nearly always one end per remote end: a list, not a set (a set's first node takes 200 bytes).
+    ri_by_counterpart: HashMap<String, Vec<Id>>,
 }
 
 impl AccountState {
@@ -41,7 +48,7 @@ impl AccountState {
             router_interfaces: snapshot
                 .router_interfaces
                 .into_iter()
-                .map(|ri| (ri.router_interface_id.clone(), ri))
+                .map(|ri| (Id::from(ri.router_interface_id.as_str()), Arc::new(ri)))
                 .collect(),
             route_entries: snapshot.route_entries.into_iter().map(|e| (e.route_entry_id.clone(), e)).collect(),
             client_tokens: snapshot.client_tokens,
@@ -56,32 +63,31 @@ impl AccountState {
             ri_towards: HashMap::new(),
             ri_by_counterpart: HashMap::new(),
         };
-        let ends: Vec<RouterInterface> = state.router_interfaces.values().cloned().collect();
-        for end in &ends {
-            state.reschedule(end);
-            state.index(end);
+        let ends: Vec<(Id, Arc<RouterInterface>)> =
+            state.router_interfaces.iter().map(|(id, end)| (Arc::clone(id), Arc::clone(end))).collect();
+        for (id, end) in &ends {
+            state.reschedule(id, end);
+            state.index(id, end);
         }
         state
     }
 
-    fn index(&mut self, end: &RouterInterface) {
-        let id = &end.router_interface_id;
-        self.ri_order.insert((end.creation_time, id.clone()));
-        self.ri_on_router.entry(end.router_id.clone()).or_default().insert(id.clone());
+    fn index(&mut self, id: &Id, end: &RouterInterface) {
+        self.ri_order.insert((end.creation_time, Arc::clone(id)));
+        self.ri_on_router.entry(end.router_id.clone()).or_default().insert(Arc::clone(id));
         for account in accounts_paired_with(end) {
-            self.ri_towards.entry(account.to_owned()).or_default().insert(id.clone());
+            self.ri_towards.entry(account.to_owned()).or_default().insert(Arc::clone(id));
         }
         if let Some((_, interface)) = counterpart(end) {
-            self.ri_by_counterpart.entry(interface.to_owned()).or_default().insert(id.clone());
+            self.ri_by_counterpart.entry(interface.to_owned()).or_default().push(Arc::clone(id));
         }
     }
 
-    fn unindex(&mut self, end: &RouterInterface) {
-        let id = &end.router_interface_id;
-        self.ri_order.remove(&(end.creation_time, id.clone()));
-        let forget = |index: &mut HashMap<String, BTreeSet<String>>, key: &str| {
+    fn unindex(&mut self, id: &Id, end: &RouterInterface) {
+        self.ri_order.remove(&(end.creation_time, Arc::clone(id)));
+        let forget = |index: &mut HashMap<String, BTreeSet<Id>>, key: &str| {
             if let Some(ids) = index.get_mut(key) {
-                ids.remove(id);
+                ids.remove(&**id);
                 if ids.is_empty() {
                     index.remove(key);
                 }
@@ -91,31 +97,35 @@ impl AccountState {
         for account in accounts_paired_with(end) {
             forget(&mut self.ri_towards, account);
         }
-        if let Some((_, interface)) = counterpart(end) {
-            forget(&mut self.ri_by_counterpart, interface);
+        if let Some((_, interface)) = counterpart(end)
+            && let Some(ids) = self.ri_by_counterpart.get_mut(interface)
+        {
+            ids.retain(|other| other != id);
+            if ids.is_empty() {
+                self.ri_by_counterpart.remove(interface);
+            }
         }
     }
 
     /// Keeps the schedule in step with an end that was stored.
-    fn reschedule(&mut self, end: &RouterInterface) {
-        let id = &end.router_interface_id;
+    fn reschedule(&mut self, id: &Id, end: &RouterInterface) {
         self.unschedule(id);
         if let Some(due) = billing::next_due(end) {
-            self.schedule.insert((due, id.clone()));
-            self.due_of.insert(id.clone(), due);
+            self.schedule.insert((due, Arc::clone(id)));
+            self.due_of.insert(Arc::clone(id), due);
         }
         if let Some(since) = end.billing.overdue_since {
-            self.overdue.insert((since, id.clone()));
-            self.overdue_of.insert(id.clone(), since);
+            self.overdue.insert((since, Arc::clone(id)));
+            self.overdue_of.insert(Arc::clone(id), since);
         }
     }
 
-    fn unschedule(&mut self, id: &str) {
+    fn unschedule(&mut self, id: &Id) {
         if let Some(due) = self.due_of.remove(id) {
-            self.schedule.remove(&(due, id.to_owned()));
+            self.schedule.remove(&(due, Arc::clone(id)));
         }
         if let Some(since) = self.overdue_of.remove(id) {
-            self.overdue.remove(&(since, id.to_owned()));
+            self.overdue.remove(&(since, Arc::clone(id)));
         }
     }
 
@@ -136,17 +146,21 @@ impl AccountState {
                     self.vbrs.remove(&id);
                 }
                 Change::PutRouterInterface(ri) => {
-                    self.reschedule(&ri);
-                    if let Some(old) = self.router_interfaces.remove(&ri.router_interface_id) {
-                        self.unindex(&old);
-                    }
-                    self.index(&ri);
-                    self.router_interfaces.insert(ri.router_interface_id.clone(), *ri);
+                    let id = match self.router_interfaces.remove_entry(ri.router_interface_id.as_str()) {
+                        Some((id, old)) => {
+                            self.unindex(&id, &old);
+                            id
+                        }
+                        None => Id::from(ri.router_interface_id.as_str()),
+                    };
+                    self.reschedule(&id, &ri);
+                    self.index(&id, &ri);
+                    self.router_interfaces.insert(id, ri);
                 }
                 Change::DeleteRouterInterface(id) => {
-                    self.unschedule(&id);
-                    if let Some(old) = self.router_interfaces.remove(&id) {
-                        self.unindex(&old);
+                    if let Some((id, old)) = self.router_interfaces.remove_entry(id.as_str()) {
+                        self.unschedule(&id);
+                        self.unindex(&id, &old);
                     }
                 }
                 Change::PutRouteEntry(e) => {
@@ -169,16 +183,18 @@ impl AccountState {
     /// Whether the look-ups hold exactly what a scan of the ends finds.
     fn indexes_agree(&self) -> bool {
         let mut scanned = Self::default();
-        for end in self.router_interfaces.values() {
-            scanned.index(end);
+        for (id, end) in &self.router_interfaces {
+            scanned.index(id, end);
         }
-        (scanned.ri_order, scanned.ri_on_router, scanned.ri_towards, scanned.ri_by_counterpart)
-            == (
-                self.ri_order.clone(),
-                self.ri_on_router.clone(),
-                self.ri_towards.clone(),
-                self.ri_by_counterpart.clone(),
-            )
+        // The lists of `ri_by_counterpart` are in no particular order.
+        let sorted = |index: &HashMap<String, Vec<Id>>| -> HashMap<String, Vec<Id>> {
+            index
+                .iter()
+                .map(|(key, ids)| (key.clone(), ids.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect()))
+                .collect()
+        };
+        (&scanned.ri_order, &scanned.ri_on_router, &scanned.ri_towards, sorted(&scanned.ri_by_counterpart))
+            == (&self.ri_order, &self.ri_on_router, &self.ri_towards, sorted(&self.ri_by_counterpart))
     }
 
     pub fn billing(&self) -> &AccountBilling {
@@ -195,12 +211,12 @@ impl AccountState {
             .iter()
             .take_while(move |(due, _)| due.at <= now)
             .filter(move |(due, _)| due.fires_by(now))
-            .map(|(due, id)| (*due, id.as_str()))
+            .map(|(due, id)| (*due, &**id))
     }
 
     /// The overdue ends, longest overdue first.
     pub fn overdue_ends(&self) -> impl Iterator<Item = (DateTime<Utc>, &str)> + '_ {
-        self.overdue.iter().map(|(since, id)| (*since, id.as_str()))
+        self.overdue.iter().map(|(since, id)| (*since, &**id))
     }
 
     /// Since when the account owes money: its balance is below zero or an end is overdue.
@@ -230,7 +246,7 @@ impl AccountState {
     }
 
     pub fn router_interfaces(&self) -> impl Iterator<Item = &RouterInterface> {
-        self.router_interfaces.values()
+        self.router_interfaces.values().map(|end| &**end)
     }
 
     pub fn router_interface_count(&self) -> usize {
@@ -239,12 +255,12 @@ impl AccountState {
 
     /// Every end in Describe's order: creation time, then id.
     pub fn router_interfaces_in_order(&self) -> impl Iterator<Item = &RouterInterface> {
-        self.ri_order.iter().filter_map(|(_, id)| self.router_interfaces.get(id))
+        self.ends(self.ri_order.iter().map(|(_, id)| id))
     }
 
     /// The ends in Describe's order from the `skip`th on.
     pub fn router_interfaces_from(&self, skip: usize) -> impl Iterator<Item = &RouterInterface> {
-        self.ri_order.iter().skip(skip).filter_map(|(_, id)| self.router_interfaces.get(id))
+        self.ends(self.ri_order.iter().skip(skip).map(|(_, id)| id))
     }
 
     /// The ends whose counterpart (see [`counterpart`]) is the remote end `interface_id`.
@@ -252,12 +268,17 @@ impl AccountState {
         &'a self,
         interface_id: &str,
     ) -> impl Iterator<Item = &'a RouterInterface> + 'a {
-        self.ri_by_counterpart.get(interface_id).into_iter().flatten().filter_map(|id| self.router_interfaces.get(id))
+        self.ends(self.ri_by_counterpart.get(interface_id).into_iter().flatten())
     }
 
     /// The ends that name an end of `account` as their opposite, or are linked to one.
     pub fn router_interfaces_towards<'a>(&'a self, account: &str) -> impl Iterator<Item = &'a RouterInterface> + 'a {
-        self.ri_towards.get(account).into_iter().flatten().filter_map(|id| self.router_interfaces.get(id))
+        self.ends(self.ri_towards.get(account).into_iter().flatten())
+    }
+
+    /// The ends an index names.
+    fn ends<'a>(&'a self, ids: impl Iterator<Item = &'a Id> + 'a) -> impl Iterator<Item = &'a RouterInterface> + 'a {
+        ids.filter_map(|id| self.router_interfaces.get(id).map(|end| &**end))
     }
 
     pub fn vpc(&self, field: &str, id: &str) -> DomainResult<&Vpc> {
@@ -288,7 +309,7 @@ impl AccountState {
 
     pub fn router_interface(&self, field: &str, id: &str) -> DomainResult<&RouterInterface> {
         ids::parse(field, ids::ROUTER_INTERFACE, id)?;
-        self.router_interfaces.get(id).ok_or_else(|| {
+        self.router_interfaces.get(id).map(|end| &**end).ok_or_else(|| {
             DomainError::not_found(
                 field,
                 "InvalidRouterInterfaceId.NotFound",
@@ -323,7 +344,7 @@ impl AccountState {
     }
 
     pub fn interfaces_on_router<'a>(&'a self, router_id: &'a str) -> impl Iterator<Item = &'a RouterInterface> + 'a {
-        self.ri_on_router.get(router_id).into_iter().flatten().filter_map(|id| self.router_interfaces.get(id))
+        self.ends(self.ri_on_router.get(router_id).into_iter().flatten())
     }
 }
 

@@ -70,12 +70,12 @@ pub fn begin_connect(end: &mut RouterInterface) -> DomainResult<()> {
 /// The acceptor's consent: admits `request` on `acceptor` only if every precondition holds on this side.
 pub fn admit(acceptor: &mut RouterInterface, request: &ConnectRequest, now: DateTime<Utc>) -> DomainResult<()> {
     check_admission(acceptor, request)?;
-    acceptor.link = Some(Link {
+    acceptor.link = Some(Box::new(Link {
         own_suspended: false,
         intent_version: 1,
         settled_suspended: None,
         opposite: request.initiator.clone(),
-    });
+    }));
     acceptor.connected_time = Some(now);
     acceptor.last_error = None;
     acceptor.last_opposite_status = Some(request.initiator.status);
@@ -150,7 +150,7 @@ fn check_admission(acceptor: &RouterInterface, request: &ConnectRequest) -> Doma
 pub fn fail_connect(end: &mut RouterInterface, why: &DomainError) {
     if end.status == Status::Connecting && end.link.is_none() {
         end.status = Status::Idle;
-        end.last_error = Some(why.clone());
+        end.last_error = Some(Box::new(why.clone()));
         end.version += 1;
     }
 }
@@ -167,7 +167,7 @@ pub fn apply_report(end: &mut RouterInterface, report: &EndReport, now: DateTime
             format!("the other end {} is no longer connected to this end", report.interface_id),
         );
         unlink(end, report.status);
-        end.last_error = Some(why);
+        end.last_error = Some(Box::new(why));
         return Applied::Changed;
     }
     let before = content(end);
@@ -183,12 +183,12 @@ pub fn apply_report(end: &mut RouterInterface, report: &EndReport, now: DateTime
             && end.opposite.interface_id == report.interface_id
             && report.partner_interface_id == end.router_interface_id =>
         {
-            end.link = Some(Link {
+            end.link = Some(Box::new(Link {
                 own_suspended: false,
                 intent_version: 1,
                 settled_suspended: None,
                 opposite: report.clone(),
-            });
+            }));
             end.connected_time = Some(now);
         }
         None => return Applied::Ignored,

@@ -203,10 +203,12 @@ pub struct RouterInterface {
     pub connected_time: Option<DateTime<Utc>>,
     pub end_time: Option<DateTime<Utc>>,
     /// Why the last transition failed (a refused or timed-out connect, a connection the other end gave up).
-    pub last_error: Option<super::error::DomainError>,
+    /// Boxed: rarely set, and every end would otherwise carry its size.
+    pub last_error: Option<Box<super::error::DomainError>>,
     /// The opposite's status as last seen; `Deleted` once the other end was deleted.
     pub last_opposite_status: Option<Status>,
-    pub link: Option<Link>,
+    /// Boxed: an end that is not connected would otherwise carry the size of a whole report.
+    pub link: Option<Box<Link>>,
     pub version: u64,
     /// This end's router's own CIDR block (a VPC's); empty for a VBR.
     #[serde(default)]

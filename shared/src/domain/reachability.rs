@@ -185,7 +185,12 @@ mod tests {
         RouterInterface {
             status,
             last_opposite_status: Some(status),
-            link: Some(Link { own_suspended: false, intent_version: 1, settled_suspended: Some(false), opposite }),
+            link: Some(Box::new(Link {
+                own_suspended: false,
+                intent_version: 1,
+                settled_suspended: Some(false),
+                opposite,
+            })),
             version: 5,
             router_cidr: "172.16.0.0/12".into(),
             routes_via: vec!["10.0.0.0/8".into()],

@@ -4,6 +4,7 @@
 mod sqlite;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +28,7 @@ pub enum Change {
     DeleteVpc(String),
     PutVbr(Vbr),
     DeleteVbr(String),
-    PutRouterInterface(Box<RouterInterface>),
+    PutRouterInterface(Arc<RouterInterface>),
     DeleteRouterInterface(String),
     PutRouteEntry(RouteEntry),
     DeleteRouteEntry(String),

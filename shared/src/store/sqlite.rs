@@ -127,7 +127,7 @@ impl Store for SqliteStore {
                 Change::DeleteVpc(id) => delete(&tx, "vpcs", id)?,
                 Change::PutVbr(v) => put(&tx, "vbrs", &v.vbr_id, v)?,
                 Change::DeleteVbr(id) => delete(&tx, "vbrs", id)?,
-                Change::PutRouterInterface(ri) => put(&tx, "router_interfaces", &ri.router_interface_id, ri)?,
+                Change::PutRouterInterface(ri) => put(&tx, "router_interfaces", &ri.router_interface_id, &**ri)?,
                 Change::DeleteRouterInterface(id) => delete(&tx, "router_interfaces", id)?,
                 Change::PutRouteEntry(e) => put(&tx, "route_entries", &e.route_entry_id, e)?,
                 Change::DeleteRouteEntry(id) => delete(&tx, "route_entries", id)?,
