@@ -1,6 +1,7 @@
 //! What the peer link asks of an account: admit a connection from another account, apply the other
 //! account's reports, give up a connect, and list what the other account must hear on a resync.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
@@ -122,16 +123,15 @@ impl Account {
                         answer.resend.push(ri.report());
                     }
                 }
-                let mut ri = ri.clone();
-                let applied = match (by_id.get(interface), &ri.link) {
-                    (Some(report), _) => lifecycle::apply_report(&mut ri, report, ctx.now),
-                    (None, Some(link)) if batch.full => {
-                        let gone = gone(&link.opposite);
-                        lifecycle::apply_report(&mut ri, &gone, ctx.now)
-                    }
-                    (None, _) => Applied::Ignored,
+                // Only an end that a report may change is copied: a full batch mostly repeats what is known.
+                let report = match (by_id.get(interface), &ri.link) {
+                    (Some(report), _) if lifecycle::is_old_news(ri, report) => continue,
+                    (Some(report), _) => Cow::Borrowed(*report),
+                    (None, Some(link)) if batch.full => Cow::Owned(gone(&link.opposite)),
+                    (None, _) => continue,
                 };
-                if applied != Applied::Ignored {
+                let mut ri = ri.clone();
+                if lifecycle::apply_report(&mut ri, &report, ctx.now) != Applied::Ignored {
                     changes.push(Change::PutRouterInterface(Arc::new(ri)));
                 }
             }

@@ -367,13 +367,7 @@ impl Account {
 
     /// How many ends are in each status.
     pub fn router_interfaces_by_status(&self) -> std::collections::HashMap<Status, usize> {
-        self.read(|state, _| {
-            let mut counts = std::collections::HashMap::new();
-            for ri in state.router_interfaces() {
-                *counts.entry(ri.status).or_default() += 1;
-            }
-            counts
-        })
+        self.read(|state, _| state.router_interface_status_counts().clone())
     }
 
     /// Every end that passes `filter`, in creation order.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::domain::billing::{self, AccountBilling, Due, Order};
-use crate::domain::model::{RouteEntry, RouterInterface, Vbr, Vpc};
+use crate::domain::model::{RouteEntry, RouterInterface, Status, Vbr, Vpc};
 use crate::domain::{DomainError, DomainResult, ids};
 use crate::store::{Change, ClientTokenRecord, Snapshot};
 
@@ -38,6 +38,8 @@ pub struct AccountState {
     ri_towards: HashMap<String, BTreeSet<Id>>,
     /// Nearly always one end per remote end: a list, not a set (a set's first node takes 200 bytes).
     ri_by_counterpart: HashMap<String, Vec<Id>>,
+    /// How many ends are in each status (statuses with none are absent), for /metrics without a scan.
+    ri_status_counts: HashMap<Status, usize>,
 }
 
 impl AccountState {
@@ -62,14 +64,61 @@ impl AccountState {
             ri_on_router: HashMap::new(),
             ri_towards: HashMap::new(),
             ri_by_counterpart: HashMap::new(),
+            ri_status_counts: HashMap::new(),
         };
         let ends: Vec<(Id, Arc<RouterInterface>)> =
             state.router_interfaces.iter().map(|(id, end)| (Arc::clone(id), Arc::clone(end))).collect();
         for (id, end) in &ends {
             state.reschedule(id, end);
             state.index(id, end);
+            state.count(end.status, true);
         }
         state
+    }
+
+    /// Stores an end and keeps the look-ups in step, touching only those whose key changed: most changes
+    /// of an end (its status, its view of the other end) move it in none but the status counts.
+    fn put_end(&mut self, end: Arc<RouterInterface>) {
+        let stored = self.router_interfaces.get_key_value(end.router_interface_id.as_str());
+        let id = match stored.map(|(id, old)| (Arc::clone(id), Arc::clone(old))) {
+            Some((id, old)) => {
+                self.count(old.status, false);
+                if !same_place(&old, &end) {
+                    self.unindex(&id, &old);
+                    self.index(&id, &end);
+                }
+                id
+            }
+            None => {
+                let id = Id::from(end.router_interface_id.as_str());
+                self.index(&id, &end);
+                id
+            }
+        };
+        self.count(end.status, true);
+        self.reschedule(&id, &end);
+        self.router_interfaces.insert(id, end);
+    }
+
+    fn delete_end(&mut self, id: &str) {
+        if let Some((id, old)) = self.router_interfaces.remove_entry(id) {
+            self.unschedule(&id);
+            self.unindex(&id, &old);
+            self.count(old.status, false);
+        }
+    }
+
+    /// One end more (or fewer) in `status`; a status no end is in is forgotten.
+    fn count(&mut self, status: Status, more: bool) {
+        let count = self.ri_status_counts.entry(status).or_default();
+        if more {
+            *count += 1;
+        } else {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.ri_status_counts.remove(&status);
+            }
+        }
     }
 
     fn index(&mut self, id: &Id, end: &RouterInterface) {
@@ -107,14 +156,19 @@ impl AccountState {
         }
     }
 
-    /// Keeps the schedule in step with an end that was stored.
+    /// Keeps the schedule in step with an end that was stored (untouched when its due times stay).
     fn reschedule(&mut self, id: &Id, end: &RouterInterface) {
+        let due = billing::next_due(end);
+        let since = end.billing.overdue_since;
+        if self.due_of.get(id) == due.as_ref() && self.overdue_of.get(id) == since.as_ref() {
+            return;
+        }
         self.unschedule(id);
-        if let Some(due) = billing::next_due(end) {
+        if let Some(due) = due {
             self.schedule.insert((due, Arc::clone(id)));
             self.due_of.insert(Arc::clone(id), due);
         }
-        if let Some(since) = end.billing.overdue_since {
+        if let Some(since) = since {
             self.overdue.insert((since, Arc::clone(id)));
             self.overdue_of.insert(Arc::clone(id), since);
         }
@@ -145,24 +199,8 @@ impl AccountState {
                 Change::DeleteVbr(id) => {
                     self.vbrs.remove(&id);
                 }
-                Change::PutRouterInterface(ri) => {
-                    let id = match self.router_interfaces.remove_entry(ri.router_interface_id.as_str()) {
-                        Some((id, old)) => {
-                            self.unindex(&id, &old);
-                            id
-                        }
-                        None => Id::from(ri.router_interface_id.as_str()),
-                    };
-                    self.reschedule(&id, &ri);
-                    self.index(&id, &ri);
-                    self.router_interfaces.insert(id, ri);
-                }
-                Change::DeleteRouterInterface(id) => {
-                    if let Some((id, old)) = self.router_interfaces.remove_entry(id.as_str()) {
-                        self.unschedule(&id);
-                        self.unindex(&id, &old);
-                    }
-                }
+                Change::PutRouterInterface(ri) => self.put_end(ri),
+                Change::DeleteRouterInterface(id) => self.delete_end(&id),
                 Change::PutRouteEntry(e) => {
                     self.route_entries.insert(e.route_entry_id.clone(), e);
                 }
@@ -180,11 +218,13 @@ impl AccountState {
         debug_assert!(self.indexes_agree(), "the router interface indexes disagree with the ends");
     }
 
-    /// Whether the look-ups hold exactly what a scan of the ends finds.
+    /// Whether the look-ups and the billing schedule hold exactly what a scan of the ends finds.
     fn indexes_agree(&self) -> bool {
         let mut scanned = Self::default();
         for (id, end) in &self.router_interfaces {
             scanned.index(id, end);
+            scanned.count(end.status, true);
+            scanned.reschedule(id, end);
         }
         // The lists of `ri_by_counterpart` are in no particular order.
         let sorted = |index: &HashMap<String, Vec<Id>>| -> HashMap<String, Vec<Id>> {
@@ -193,8 +233,11 @@ impl AccountState {
                 .map(|(key, ids)| (key.clone(), ids.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect()))
                 .collect()
         };
-        (&scanned.ri_order, &scanned.ri_on_router, &scanned.ri_towards, sorted(&scanned.ri_by_counterpart))
-            == (&self.ri_order, &self.ri_on_router, &self.ri_towards, sorted(&self.ri_by_counterpart))
+        (&scanned.ri_order, &scanned.ri_on_router, &scanned.ri_towards, &scanned.ri_status_counts)
+            == (&self.ri_order, &self.ri_on_router, &self.ri_towards, &self.ri_status_counts)
+            && sorted(&scanned.ri_by_counterpart) == sorted(&self.ri_by_counterpart)
+            && (&scanned.schedule, &scanned.due_of, &scanned.overdue, &scanned.overdue_of)
+                == (&self.schedule, &self.due_of, &self.overdue, &self.overdue_of)
     }
 
     pub fn billing(&self) -> &AccountBilling {
@@ -251,6 +294,11 @@ impl AccountState {
 
     pub fn router_interface_count(&self) -> usize {
         self.router_interfaces.len()
+    }
+
+    /// How many ends are in each status; a status no end is in is absent.
+    pub fn router_interface_status_counts(&self) -> &HashMap<Status, usize> {
+        &self.ri_status_counts
     }
 
     /// Every end in Describe's order: creation time, then id.
@@ -355,6 +403,14 @@ pub fn counterpart(ri: &RouterInterface) -> Option<(&str, &str)> {
         None if !ri.opposite.interface_id.is_empty() => Some((&ri.opposite.owner_id, &ri.opposite.interface_id)),
         None => None,
     }
+}
+
+/// Whether two versions of an end have the same keys in the look-ups (all but the status counts).
+fn same_place(a: &RouterInterface, b: &RouterInterface) -> bool {
+    a.creation_time == b.creation_time
+        && a.router_id == b.router_id
+        && counterpart(a) == counterpart(b)
+        && accounts_paired_with(a).eq(accounts_paired_with(b))
 }
 
 /// The accounts whose ends `end` names as its opposite or is linked to (one, or none).

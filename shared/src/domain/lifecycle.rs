@@ -158,6 +158,9 @@ pub fn fail_connect(end: &mut RouterInterface, why: &DomainError) {
 /// Applies the other end's report. The caller persists when the result is not `Ignored`, and sends this
 /// end's report when it is `Changed`.
 pub fn apply_report(end: &mut RouterInterface, report: &EndReport, now: DateTime<Utc>) -> Applied {
+    if is_old_news(end, report) {
+        return Applied::Ignored;
+    }
     if report.deleted {
         return apply_deletion(end, report);
     }
@@ -201,6 +204,16 @@ pub fn apply_report(end: &mut RouterInterface, report: &EndReport, now: DateTime
         end.version += 1;
         Applied::Changed
     }
+}
+
+/// Whether `end` has applied `report`, or a newer one, from its linked end already: applying it would
+/// change nothing, so a caller need not even copy the end.
+pub fn is_old_news(end: &RouterInterface, report: &EndReport) -> bool {
+    !report.deleted
+        && end
+            .link
+            .as_ref()
+            .is_some_and(|l| l.opposite.interface_id == report.interface_id && report.version <= l.opposite.version)
 }
 
 /// A newer report from the linked end saying it is not connected to this end (it timed out, or was refused,

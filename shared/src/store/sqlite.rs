@@ -182,6 +182,15 @@ mod tests {
     }
 
     #[test]
+    fn a_second_put_replaces_the_record() {
+        let mut store = SqliteStore::in_memory().unwrap();
+        store.commit(&[Change::PutVpc(vpc("vpc-a")), Change::PutVpc(vpc("vpc-b"))]).unwrap();
+        let renamed = Vpc { name: "renamed".into(), ..vpc("vpc-a") };
+        store.commit(&[Change::PutVpc(renamed.clone())]).unwrap();
+        assert_eq!(store.load().unwrap().vpcs, vec![renamed, vpc("vpc-b")]);
+    }
+
+    #[test]
     fn generated_columns_read_the_body() {
         let mut store = SqliteStore::in_memory().unwrap();
         store.commit(&[Change::PutVpc(vpc("vpc-a"))]).unwrap();
