@@ -9,6 +9,10 @@ use shared::config::{self, ACCEPTOR_DEFAULTS};
 #[derive(Debug, clap::Args)]
 struct NoFlags {}
 
+/// Returns memory to the system once freed (see the workspace manifest).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let about = "Express Connect peering emulator: the accepting account's control plane";
     let (config, NoFlags {}) = config::parse::<NoFlags>(&ACCEPTOR_DEFAULTS, about);
