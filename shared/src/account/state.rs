@@ -114,6 +114,7 @@ impl AccountState {
         if more {
             *count += 1;
         } else {
+            debug_assert!(*count > 0, "no end was counted in {status:?}");
             *count = count.saturating_sub(1);
             if *count == 0 {
                 self.ri_status_counts.remove(&status);
@@ -226,12 +227,15 @@ impl AccountState {
             scanned.count(end.status, true);
             scanned.reschedule(id, end);
         }
-        // The lists of `ri_by_counterpart` are in no particular order.
+        // The lists of `ri_by_counterpart` are in no particular order (sorted, not deduplicated: an end
+        // listed twice is a fault too).
         let sorted = |index: &HashMap<String, Vec<Id>>| -> HashMap<String, Vec<Id>> {
-            index
-                .iter()
-                .map(|(key, ids)| (key.clone(), ids.iter().cloned().collect::<BTreeSet<_>>().into_iter().collect()))
-                .collect()
+            let sort = |ids: &Vec<Id>| {
+                let mut ids = ids.clone();
+                ids.sort();
+                ids
+            };
+            index.iter().map(|(key, ids)| (key.clone(), sort(ids))).collect()
         };
         (&scanned.ri_order, &scanned.ri_on_router, &scanned.ri_towards, &scanned.ri_status_counts)
             == (&self.ri_order, &self.ri_on_router, &self.ri_towards, &self.ri_status_counts)

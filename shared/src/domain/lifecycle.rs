@@ -522,9 +522,13 @@ mod tests {
         suspend(&mut a).unwrap();
         settle(&mut a, &mut b, &mut Vec::new());
         let before = b.clone();
+        // What the peer link skips without copying the end (is_old_news) is exactly what is ignored.
+        assert!(is_old_news(&b, &old) && is_old_news(&b, &a.report()));
         assert_eq!(apply_report(&mut b, &old, DateTime::default()), Applied::Ignored);
         assert_eq!(apply_report(&mut b, &a.report(), DateTime::default()), Applied::Ignored);
         assert_eq!(b, before);
+        let newer = EndReport { version: a.version + 1, ..a.report() };
+        assert!(!is_old_news(&b, &newer) && !is_old_news(&b, &EndReport { deleted: true, ..a.report() }));
     }
 
     #[test]
