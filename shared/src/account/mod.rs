@@ -151,8 +151,8 @@ impl Account {
             let mut changes = vec![Change::PutAccountBilling(initial.clone())];
             for end in &mut snapshot.router_interfaces {
                 if end.charge_type == ChargeType::PostPaid && charged(end) && end.billing.billed_until.is_none() {
-                    end.billing.billed_until = Some(now);
-                    changes.push(Change::PutRouterInterface(Arc::new(end.clone())));
+                    Arc::make_mut(end).billing.billed_until = Some(now);
+                    changes.push(Change::PutRouterInterface(Arc::clone(end)));
                 }
             }
             store.commit(&changes)?;

@@ -50,7 +50,7 @@ impl AccountState {
             router_interfaces: snapshot
                 .router_interfaces
                 .into_iter()
-                .map(|ri| (Id::from(ri.router_interface_id.as_str()), Arc::new(ri)))
+                .map(|ri| (Id::from(ri.router_interface_id.as_str()), ri))
                 .collect(),
             route_entries: snapshot.route_entries.into_iter().map(|e| (e.route_entry_id.clone(), e)).collect(),
             client_tokens: snapshot.client_tokens,

@@ -1,6 +1,7 @@
 //! Durable state of one account. The interface speaks in domain records and knows nothing of SQLite, so
 //! another backend (PostgreSQL) can stand behind it.
 
+mod end_rows;
 mod sqlite;
 
 use std::collections::HashMap;
@@ -42,7 +43,7 @@ pub enum Change {
 pub struct Snapshot {
     pub vpcs: Vec<Vpc>,
     pub vbrs: Vec<Vbr>,
-    pub router_interfaces: Vec<RouterInterface>,
+    pub router_interfaces: Vec<Arc<RouterInterface>>,
     pub route_entries: Vec<RouteEntry>,
     pub client_tokens: HashMap<String, ClientTokenRecord>,
     /// `None` until the account's balance was first stored.
@@ -57,6 +58,8 @@ pub enum StoreError {
     Backend(String),
     #[error("stored record {id} is unreadable: {source}")]
     Corrupt { id: String, source: serde_json::Error },
+    #[error("stored router interface {id} is inconsistent: {why}")]
+    Inconsistent { id: String, why: String },
     #[error("the data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
 }

@@ -1,19 +1,35 @@
 //! The embedded store: one SQLite file per service, WAL mode, `synchronous = FULL` so that a commit is
 //! on disk before the call that made it returns.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::end_rows::{EndState, configuration, same_configuration};
 use super::{Change, Snapshot, Store, StoreError};
+use crate::domain::model::RouterInterface;
 
-/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/0001_init.sql"),
-    include_str!("../../migrations/0002_route_entries.sql"),
-    include_str!("../../migrations/0003_billing.sql"),
+/// A schema migration: its SQL, then, when the layout of rows changed, the Rust that rewrites them.
+struct Migration {
+    sql: &'static str,
+    rewrite: Option<Rewrite>,
+}
+
+type Rewrite = fn(&Transaction<'_>) -> Result<(), StoreError>;
+
+/// Applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[Migration] = &[
+    Migration { sql: include_str!("../../migrations/0001_init.sql"), rewrite: None },
+    Migration { sql: include_str!("../../migrations/0002_route_entries.sql"), rewrite: None },
+    Migration { sql: include_str!("../../migrations/0003_billing.sql"), rewrite: None },
+    Migration {
+        sql: include_str!("../../migrations/0004_router_interface_states.sql"),
+        rewrite: Some(split_router_interfaces),
+    },
 ];
 
 /// The id of the one row of the `billing` table.
@@ -24,6 +40,10 @@ pub const DATABASE_FILE: &str = "account.sqlite3";
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Option<Connection>,
+    /// The record last written of each end (shared with the account's state, so it costs little), so that
+    /// its configuration row is written only when it changed: most changes of an end are steps of its
+    /// connection, which leave it as it was.
+    written: HashMap<String, Arc<RouterInterface>>,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -59,18 +79,54 @@ impl SqliteStore {
                 MIGRATIONS.len()
             )));
         }
-        for (n, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        for (n, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
             let tx = conn.transaction()?;
-            tx.execute_batch(sql)?;
+            tx.execute_batch(migration.sql)?;
+            if let Some(rewrite) = migration.rewrite {
+                rewrite(&tx)?;
+            }
             tx.pragma_update(None, "user_version", i64::try_from(n + 1).unwrap_or(i64::MAX))?;
             tx.commit()?;
         }
-        Ok(Self { conn: Some(conn) })
+        Ok(Self { conn: Some(conn), written: HashMap::new() })
     }
 
     fn conn(&mut self) -> Result<&mut Connection, StoreError> {
         self.conn.as_mut().ok_or_else(|| StoreError::Backend("the store is closed".into()))
     }
+
+    /// The stored ends, each put together from its two rows.
+    fn load_router_interfaces(&mut self) -> Result<Vec<Arc<RouterInterface>>, StoreError> {
+        let Self { conn, written } = self;
+        let conn = conn.as_mut().ok_or_else(|| StoreError::Backend("the store is closed".into()))?;
+        let mut stmt = conn.prepare(
+            "SELECT c.id, c.body, s.body FROM router_interface_configs c \
+             LEFT JOIN router_interface_states s USING (id) ORDER BY c.rowid",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut ends = Vec::new();
+        written.clear();
+        while let Some(row) = rows.next()? {
+            let (id, config, state) =
+                (row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<String>>(2)?);
+            let inconsistent = |why: String| StoreError::Inconsistent { id: id.clone(), why };
+            let state = state.ok_or_else(|| inconsistent("its state row is missing".into()))?;
+            let mut ri: RouterInterface = parse(&id, &config)?;
+            parse::<EndState>(&id, &state)?.write_to(&mut ri).map_err(inconsistent)?;
+            let ri = Arc::new(ri);
+            written.insert(id, Arc::clone(&ri));
+            ends.push(ri);
+        }
+        Ok(ends)
+    }
+}
+
+fn parse<T: DeserializeOwned>(id: &str, body: &str) -> Result<T, StoreError> {
+    serde_json::from_str(body).map_err(|source| StoreError::Corrupt { id: id.to_owned(), source })
+}
+
+fn to_json<T: Serialize>(id: &str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|source| StoreError::Corrupt { id: id.to_owned(), source })
 }
 
 fn load_table<T: DeserializeOwned>(conn: &Connection, table: &str) -> Result<Vec<(String, T)>, StoreError> {
@@ -78,7 +134,7 @@ fn load_table<T: DeserializeOwned>(conn: &Connection, table: &str) -> Result<Vec
     let rows = stmt.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
     rows.map(|row| {
         let (id, body) = row?;
-        let value = serde_json::from_str(&body).map_err(|source| StoreError::Corrupt { id: id.clone(), source })?;
+        let value = parse(&id, &body)?;
         Ok((id, value))
     })
     .collect()
@@ -88,8 +144,8 @@ fn values<T>(rows: Vec<(String, T)>) -> Vec<T> {
     rows.into_iter().map(|(_, v)| v).collect()
 }
 
-fn put<T: Serialize>(tx: &rusqlite::Transaction<'_>, table: &str, id: &str, value: &T) -> Result<(), StoreError> {
-    let body = serde_json::to_string(value).map_err(|source| StoreError::Corrupt { id: id.to_owned(), source })?;
+fn put<T: Serialize>(tx: &Transaction<'_>, table: &str, id: &str, value: &T) -> Result<(), StoreError> {
+    let body = to_json(id, value)?;
     tx.prepare_cached(&format!(
         "INSERT INTO {table} (id, body) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET body = excluded.body"
     ))?
@@ -97,18 +153,41 @@ fn put<T: Serialize>(tx: &rusqlite::Transaction<'_>, table: &str, id: &str, valu
     Ok(())
 }
 
-fn delete(tx: &rusqlite::Transaction<'_>, table: &str, id: &str) -> Result<(), StoreError> {
+fn delete(tx: &Transaction<'_>, table: &str, id: &str) -> Result<(), StoreError> {
     tx.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))?.execute(params![id])?;
+    Ok(())
+}
+
+/// Writes `ri` as its two rows, the configuration row only when `before` (the record written last, when
+/// known) has another.
+fn put_router_interface(
+    tx: &Transaction<'_>,
+    ri: &RouterInterface,
+    before: Option<&RouterInterface>,
+) -> Result<(), StoreError> {
+    let id = ri.router_interface_id.as_str();
+    if !before.is_some_and(|before| same_configuration(before, ri)) {
+        put(tx, "router_interface_configs", id, &configuration(ri))?;
+    }
+    put(tx, "router_interface_states", id, &EndState::of(ri))
+}
+
+/// Migration 4: each end, stored until then as one whole record, becomes its two rows.
+fn split_router_interfaces(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    for (_, ri) in load_table::<RouterInterface>(tx, "router_interface_configs")? {
+        put_router_interface(tx, &ri, None)?;
+    }
     Ok(())
 }
 
 impl Store for SqliteStore {
     fn load(&mut self) -> Result<Snapshot, StoreError> {
+        let router_interfaces = self.load_router_interfaces()?;
         let conn = self.conn()?;
         Ok(Snapshot {
             vpcs: values(load_table(conn, "vpcs")?),
             vbrs: values(load_table(conn, "vbrs")?),
-            router_interfaces: values(load_table(conn, "router_interfaces")?),
+            router_interfaces,
             route_entries: values(load_table(conn, "route_entries")?),
             client_tokens: load_table(conn, "client_tokens")?.into_iter().collect(),
             billing: load_table(conn, "billing")?.into_iter().find(|(id, _)| id == ACCOUNT_BILLING).map(|(_, b)| b),
@@ -120,15 +199,27 @@ impl Store for SqliteStore {
         if changes.is_empty() {
             return Ok(());
         }
-        let tx = self.conn()?.transaction()?;
+        let Self { conn, written } = self;
+        let tx = conn.as_mut().ok_or_else(|| StoreError::Backend("the store is closed".into()))?.transaction()?;
+        // The ends this commit writes (None: deleted), noted as written once it is durable.
+        let mut writing: HashMap<&str, Option<&Arc<RouterInterface>>> = HashMap::new();
         for change in changes {
             match change {
                 Change::PutVpc(v) => put(&tx, "vpcs", &v.vpc_id, v)?,
                 Change::DeleteVpc(id) => delete(&tx, "vpcs", id)?,
                 Change::PutVbr(v) => put(&tx, "vbrs", &v.vbr_id, v)?,
                 Change::DeleteVbr(id) => delete(&tx, "vbrs", id)?,
-                Change::PutRouterInterface(ri) => put(&tx, "router_interfaces", &ri.router_interface_id, &**ri)?,
-                Change::DeleteRouterInterface(id) => delete(&tx, "router_interfaces", id)?,
+                Change::PutRouterInterface(ri) => {
+                    let id = ri.router_interface_id.as_str();
+                    let before = writing.get(id).copied().unwrap_or_else(|| written.get(id));
+                    put_router_interface(&tx, ri, before.map(|b| &**b))?;
+                    writing.insert(id, Some(ri));
+                }
+                Change::DeleteRouterInterface(id) => {
+                    delete(&tx, "router_interface_configs", id)?;
+                    delete(&tx, "router_interface_states", id)?;
+                    writing.insert(id, None);
+                }
                 Change::PutRouteEntry(e) => put(&tx, "route_entries", &e.route_entry_id, e)?,
                 Change::DeleteRouteEntry(id) => delete(&tx, "route_entries", id)?,
                 Change::PutClientToken(key, record) => put(&tx, "client_tokens", key, record)?,
@@ -137,6 +228,17 @@ impl Store for SqliteStore {
             }
         }
         tx.commit()?;
+        for (id, ri) in writing {
+            match (ri, written.get_mut(id)) {
+                (Some(ri), Some(before)) => *before = Arc::clone(ri),
+                (Some(ri), None) => {
+                    written.insert(id.to_owned(), Arc::clone(ri));
+                }
+                (None, _) => {
+                    written.remove(id);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -153,7 +255,9 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::model::Vpc;
+    use std::sync::Arc;
+
+    use crate::domain::model::{Role, Status, Vpc};
 
     fn vpc(id: &str) -> Vpc {
         Vpc {
@@ -200,5 +304,104 @@ mod tests {
             .query_row("SELECT cidr_block FROM vpcs WHERE id = 'vpc-a'", [], |r| r.get(0))
             .unwrap();
         assert_eq!(cidr, "10.0.0.0/8");
+    }
+
+    fn end(id: &str) -> RouterInterface {
+        RouterInterface::sample(id, "1", "vrt-a", Role::InitiatingSide)
+    }
+
+    fn put_end(ri: &RouterInterface) -> Change {
+        Change::PutRouterInterface(Arc::new(ri.clone()))
+    }
+
+    fn loaded_ends(store: &mut SqliteStore) -> Vec<RouterInterface> {
+        store.load().unwrap().router_interfaces.iter().map(|ri| (**ri).clone()).collect()
+    }
+
+    fn query(store: &mut SqliteStore, sql: &str) -> String {
+        store.conn().unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn an_end_survives_its_steps_changes_and_deletion_across_reopening() {
+        let dir = std::env::temp_dir().join(format!("store-test-{}", uuid::Uuid::new_v4()));
+        let (mut a, mut b) = (end("ri-a"), end("ri-b"));
+        let mut store = SqliteStore::open(&dir, true).unwrap();
+        store.commit(&[put_end(&a), put_end(&b)]).unwrap();
+        a.status = Status::Connecting;
+        store.commit(&[put_end(&a)]).unwrap();
+        store.close().unwrap();
+        // Reopened, the store knows the configurations only from what it loaded.
+        let mut store = SqliteStore::open(&dir, true).unwrap();
+        assert_eq!(loaded_ends(&mut store), vec![a.clone(), b.clone()]);
+        a.status = Status::Activated;
+        b.name = "renamed".into();
+        store.commit(&[put_end(&a), put_end(&b), Change::DeleteRouterInterface("ri-a".into())]).unwrap();
+        let c = RouterInterface { name: "c".into(), ..end("ri-c") };
+        store.commit(&[put_end(&c)]).unwrap();
+        store.close().unwrap();
+        let mut store = SqliteStore::open(&dir, true).unwrap();
+        assert_eq!(loaded_ends(&mut store), vec![b, c]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_step_of_a_connection_rewrites_the_state_row_only() {
+        let mut store = SqliteStore::in_memory().unwrap();
+        let mut ri = end("ri-a");
+        store.commit(&[put_end(&ri)]).unwrap();
+        // A mark in the configuration row, which writing the row would replace.
+        store
+            .conn()
+            .unwrap()
+            .execute("UPDATE router_interface_configs SET body = json_set(body, '$.x', 1)", [])
+            .unwrap();
+        (ri.status, ri.version) = (Status::Connecting, 2);
+        store.commit(&[put_end(&ri)]).unwrap();
+        let config = "SELECT json_extract(body, '$.x') || '' FROM router_interface_configs";
+        assert_eq!(query(&mut store, config), "1", "the configuration row was not written");
+        assert_eq!(
+            query(&mut store, "SELECT json_extract(body, '$.status') || version FROM router_interfaces"),
+            "Connecting2"
+        );
+        ri.description = "changed".into();
+        store.commit(&[put_end(&ri)]).unwrap();
+        assert_eq!(
+            query(&mut store, "SELECT ifnull(json_extract(body, '$.x'), 'gone') FROM router_interface_configs"),
+            "gone"
+        );
+        // The view puts the two rows together for the sqlite3 CLI.
+        let view = "SELECT status || ' ' || role || ' ' || json_extract(body, '$.description') FROM router_interfaces";
+        assert_eq!(query(&mut store, view), "Connecting InitiatingSide changed");
+    }
+
+    #[test]
+    fn an_end_stored_as_one_record_is_split_by_the_migration() {
+        let dir = std::env::temp_dir().join(format!("store-test-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut ri = end("ri-a");
+        (ri.status, ri.version, ri.name) = (Status::Activated, 5, "old".into());
+        {
+            let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
+            for migration in &MIGRATIONS[..3] {
+                conn.execute_batch(migration.sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            let body = serde_json::to_string(&ri).unwrap();
+            conn.execute("INSERT INTO router_interfaces (id, body) VALUES ('ri-a', ?1)", [body]).unwrap();
+        }
+        let mut store = SqliteStore::open(&dir, true).unwrap();
+        assert_eq!(loaded_ends(&mut store), vec![ri]);
+        assert_eq!(query(&mut store, "SELECT status || version FROM router_interfaces"), "Activated5");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_configuration_without_its_state_is_refused_by_name() {
+        let mut store = SqliteStore::in_memory().unwrap();
+        store.commit(&[put_end(&end("ri-a"))]).unwrap();
+        store.conn().unwrap().execute("DELETE FROM router_interface_states", []).unwrap();
+        let error = store.load().unwrap_err().to_string();
+        assert_eq!(error, "stored router interface ri-a is inconsistent: its state row is missing");
     }
 }
