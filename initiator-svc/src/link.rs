@@ -104,15 +104,19 @@ impl Link {
             .into_inner();
         tracing::info!(url = %self.peer.url, "peer link up");
         self.account.metrics().peer_link(&self.peer.account_id, true);
-        self.resync(&mut client).await?;
-        backoff.reset();
         // The two halves run at once, so that applying the acceptor's changes (a commit here) and delivering
-        // this side's (a commit there) overlap; the first to fail ends the session.
+        // this side's (a commit there) overlap, from the two snapshots of the resync on; the first to fail
+        // ends the session.
         let (resend, to_resend) = tokio::sync::mpsc::unbounded_channel();
         let applying = apply_incoming(self.account.clone(), self.peer.account_id.clone(), incoming, resend);
+        let delivering = async {
+            self.resync(&mut client).await?;
+            backoff.reset();
+            self.forward_all(&mut client, changes, to_resend).await
+        };
         tokio::select! {
             result = applying => result,
-            result = self.forward_all(&mut client, changes, to_resend) => result,
+            result = delivering => result,
         }
     }
 
