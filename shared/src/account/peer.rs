@@ -125,7 +125,7 @@ impl Account {
                 }
                 // Only an end that a report may change is copied: a full batch mostly repeats what is known.
                 let report = match (by_id.get(interface), &ri.link) {
-                    (Some(report), _) if lifecycle::is_old_news(ri, report) => continue,
+                    (Some(report), _) if lifecycle::changes_nothing(ri, report) => continue,
                     (Some(report), _) => Cow::Borrowed(*report),
                     (None, Some(link)) if batch.full => Cow::Owned(gone(&link.opposite)),
                     (None, _) => continue,

@@ -158,7 +158,7 @@ pub fn fail_connect(end: &mut RouterInterface, why: &DomainError) {
 /// Applies the other end's report. The caller persists when the result is not `Ignored`, and sends this
 /// end's report when it is `Changed`.
 pub fn apply_report(end: &mut RouterInterface, report: &EndReport, now: DateTime<Utc>) -> Applied {
-    if is_old_news(end, report) {
+    if changes_nothing(end, report) {
         return Applied::Ignored;
     }
     if report.deleted {
@@ -181,11 +181,9 @@ pub fn apply_report(end: &mut RouterInterface, report: &EndReport, now: DateTime
             }
             link.opposite = report.clone();
         }
-        // The acceptor admitted this initiator: the connection now exists on this side too.
-        None if end.status == Status::Connecting
-            && end.opposite.interface_id == report.interface_id
-            && report.partner_interface_id == end.router_interface_id =>
-        {
+        // Not linked: `changes_nothing` let only the acceptor's admission of this initiator through. The
+        // connection now exists on this side too.
+        None => {
             end.link = Some(Box::new(Link {
                 own_suspended: false,
                 intent_version: 1,
@@ -194,7 +192,6 @@ pub fn apply_report(end: &mut RouterInterface, report: &EndReport, now: DateTime
             }));
             end.connected_time = Some(now);
         }
-        None => return Applied::Ignored,
     }
     end.last_opposite_status = Some(report.status);
     recompute(end);
@@ -206,14 +203,25 @@ pub fn apply_report(end: &mut RouterInterface, report: &EndReport, now: DateTime
     }
 }
 
-/// Whether `end` has applied `report`, or a newer one, from its linked end already: applying it would
-/// change nothing, so a caller need not even copy the end.
-pub fn is_old_news(end: &RouterInterface, report: &EndReport) -> bool {
-    !report.deleted
-        && end
-            .link
-            .as_ref()
-            .is_some_and(|l| l.opposite.interface_id == report.interface_id && report.version <= l.opposite.version)
+/// Whether applying `report` to `end` would change nothing, so that a caller need not even copy the end:
+/// it comes from an end this one is not linked to and does not admit its connect, or this end has applied
+/// it (or a newer one) already. A resync repeats mostly such reports.
+pub fn changes_nothing(end: &RouterInterface, report: &EndReport) -> bool {
+    match &end.link {
+        Some(link) => {
+            link.opposite.interface_id != report.interface_id
+                || (!report.deleted && report.version <= link.opposite.version)
+        }
+        None => report.deleted || !admits(end, report),
+    }
+}
+
+/// Whether `report` is the acceptor's answer to the connect `end` (an initiator end, not linked yet) is
+/// waiting for.
+fn admits(end: &RouterInterface, report: &EndReport) -> bool {
+    end.status == Status::Connecting
+        && end.opposite.interface_id == report.interface_id
+        && report.partner_interface_id == end.router_interface_id
 }
 
 /// A newer report from the linked end saying it is not connected to this end (it timed out, or was refused,
@@ -522,13 +530,43 @@ mod tests {
         suspend(&mut a).unwrap();
         settle(&mut a, &mut b, &mut Vec::new());
         let before = b.clone();
-        // What the peer link skips without copying the end (is_old_news) is exactly what is ignored.
-        assert!(is_old_news(&b, &old) && is_old_news(&b, &a.report()));
+        // What the peer link skips without copying the end (changes_nothing) is ignored.
+        assert!(changes_nothing(&b, &old) && changes_nothing(&b, &a.report()));
         assert_eq!(apply_report(&mut b, &old, DateTime::default()), Applied::Ignored);
         assert_eq!(apply_report(&mut b, &a.report(), DateTime::default()), Applied::Ignored);
         assert_eq!(b, before);
         let newer = EndReport { version: a.version + 1, ..a.report() };
-        assert!(!is_old_news(&b, &newer) && !is_old_news(&b, &EndReport { deleted: true, ..a.report() }));
+        assert!(!changes_nothing(&b, &newer) && !changes_nothing(&b, &EndReport { deleted: true, ..a.report() }));
+    }
+
+    #[test]
+    fn a_report_that_changes_nothing_is_one_that_apply_report_ignores() {
+        let (mut a, mut b) = pair();
+        let (idle_a, idle_b) = (a.clone(), b.clone());
+        let mut connecting_a = a.clone();
+        begin_connect(&mut connecting_a).unwrap();
+        connect(&mut a, &mut b);
+        let mut stranger = idle_b.clone();
+        stranger.router_interface_id = "ri-stranger".into();
+        let ends = [idle_a.clone(), idle_b.clone(), connecting_a.clone(), a.clone(), b.clone()];
+        let mut reports = vec![idle_a.report(), idle_b.report(), stranger.report(), a.report(), b.report()];
+        // The acceptor's answer to the connect, a newer report, and deletions.
+        reports.push(EndReport { partner_interface_id: connecting_a.router_interface_id.clone(), ..idle_b.report() });
+        reports.push(EndReport { version: b.version + 1, status: Status::Suspending, ..b.report() });
+        reports.extend(reports.clone().into_iter().map(|r| EndReport { deleted: true, ..r }));
+        let mut changing = 0;
+        for end in &ends {
+            for report in &reports {
+                let mut applied = end.clone();
+                let outcome = apply_report(&mut applied, report, DateTime::default());
+                if changes_nothing(end, report) {
+                    assert_eq!((outcome, &applied), (Applied::Ignored, end), "{report:?} to {end:?}");
+                } else {
+                    changing += 1;
+                }
+            }
+        }
+        assert!(changing >= 3, "the admission, the newer report and a deletion change their ends");
     }
 
     #[test]
