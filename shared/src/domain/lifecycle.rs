@@ -176,14 +176,14 @@ pub fn apply_report(end: &mut RouterInterface, report: &EndReport, now: DateTime
     let before = content(end);
     match &mut end.link {
         Some(link) => {
-            if link.opposite.interface_id != report.interface_id || report.version <= link.opposite.version {
-                return Applied::Ignored;
-            }
+            // `changes_nothing` let through only newer news of the linked end.
+            debug_assert!(link.opposite.interface_id == report.interface_id && report.version > link.opposite.version);
             link.opposite = report.clone();
         }
-        // Not linked: `changes_nothing` let only the acceptor's admission of this initiator through. The
+        // Not linked: `changes_nothing` let through only the acceptor's admission of this initiator. The
         // connection now exists on this side too.
         None => {
+            debug_assert!(admits(end, report), "{report:?} does not admit {}", end.router_interface_id);
             end.link = Some(Box::new(Link {
                 own_suspended: false,
                 intent_version: 1,
@@ -548,25 +548,53 @@ mod tests {
         connect(&mut a, &mut b);
         let mut stranger = idle_b.clone();
         stranger.router_interface_id = "ri-stranger".into();
-        let ends = [idle_a.clone(), idle_b.clone(), connecting_a.clone(), a.clone(), b.clone()];
-        let mut reports = vec![idle_a.report(), idle_b.report(), stranger.report(), a.report(), b.report()];
-        // The acceptor's answer to the connect, a newer report, and deletions.
-        reports.push(EndReport { partner_interface_id: connecting_a.router_interface_id.clone(), ..idle_b.report() });
-        reports.push(EndReport { version: b.version + 1, status: Status::Suspending, ..b.report() });
-        reports.extend(reports.clone().into_iter().map(|r| EndReport { deleted: true, ..r }));
-        let mut changing = 0;
-        for end in &ends {
-            for report in &reports {
-                let mut applied = end.clone();
-                let outcome = apply_report(&mut applied, report, DateTime::default());
-                if changes_nothing(end, report) {
-                    assert_eq!((outcome, &applied), (Applied::Ignored, end), "{report:?} to {end:?}");
-                } else {
-                    changing += 1;
+        let ends = [("idle A", idle_a.clone()), ("idle B", idle_b.clone()), ("connecting A", connecting_a.clone())];
+        let ends = [ends.as_slice(), &[("linked A", a.clone()), ("linked B", b.clone())]].concat();
+        let reports = vec![
+            ("idle A", idle_a.report()),
+            ("idle B", idle_b.report()),
+            ("a stranger", stranger.report()),
+            ("linked A", a.report()),
+            ("linked B", b.report()),
+            (
+                "B admits A",
+                EndReport { partner_interface_id: connecting_a.router_interface_id.clone(), ..idle_b.report() },
+            ),
+            ("newer B", EndReport { version: b.version + 1, status: Status::Suspending, ..b.report() }),
+        ];
+        let deleted =
+            reports.iter().map(|(name, r)| (*name, EndReport { deleted: true, ..r.clone() })).collect::<Vec<_>>();
+        let mut changing = Vec::new();
+        for (deleted, reports) in [("", &reports), ("deleted ", &deleted)] {
+            for (end_name, end) in &ends {
+                for (report_name, report) in reports.iter() {
+                    let mut applied = end.clone();
+                    let outcome = apply_report(&mut applied, report, DateTime::default());
+                    if changes_nothing(end, report) {
+                        assert_eq!((outcome, &applied), (Applied::Ignored, end), "{report_name} to {end_name}");
+                    } else {
+                        changing.push(format!("{deleted}{report_name} to {end_name}"));
+                    }
                 }
             }
         }
-        assert!(changing >= 3, "the admission, the newer report and a deletion change their ends");
+        // A waiting connect hears its admission (which the linked acceptor end's report is too); a linked end
+        // hears newer news of its partner and its partner's deletion, however old the deleted report.
+        assert_eq!(
+            changing,
+            [
+                "linked B to connecting A",
+                "B admits A to connecting A",
+                "newer B to connecting A",
+                "newer B to linked A",
+                "deleted idle B to linked A",
+                "deleted linked B to linked A",
+                "deleted B admits A to linked A",
+                "deleted newer B to linked A",
+                "deleted idle A to linked B",
+                "deleted linked A to linked B",
+            ]
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! A router interface is stored as two rows. Its connection state (status, versions, the link's handshake,
-//! billing) changes with every step of a connection; the rest of it (its configuration, and the other end's
-//! names once linked) only when its owner modifies it. Kept apart, a resync of 50,000 connections rewrites
-//! 50,000 state rows of about 400 bytes instead of 50,000 whole records of about 1,400, which at 100,000 ends
-//! per account meant rewriting the whole 200 MB table on every step of the handshake.
+//! A router interface is stored as two rows. Its connection state (status, versions, the handshake's
+//! counters, the last error, billing) changes with every step of a connection; the rest of it (its
+//! configuration, and once linked the other end's names and its link's creation) only when the end is
+//! modified, connected or disconnected, renewed, or the other end's configuration changes. Kept apart, a
+//! resync of 50,000 connections rewrites 50,000 state rows of about 400 bytes instead of 50,000 whole records
+//! of about 1,400, which at 100,000 ends per account meant rewriting the whole 200 MB table on every step of
+//! the handshake.
 
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +34,8 @@ struct LinkState {
     opposite: OppositeState,
 }
 
-/// What changes in the last report heard from the other end (its names stay with the configuration).
+/// The counters and statuses of the last report heard from the other end (its names, spec and routes stay
+/// with the configuration).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct OppositeState {
     version: u64,
@@ -45,30 +48,91 @@ struct OppositeState {
     deleted: bool,
 }
 
+impl LinkState {
+    fn of(link: &Link) -> Self {
+        let Link { own_suspended, intent_version, settled_suspended, opposite } = link;
+        let EndReport {
+            version,
+            status,
+            business_status,
+            own_suspended: opposite_suspended,
+            intent_version: opposite_intent,
+            seen_intent_version,
+            echoed_intent_version,
+            deleted,
+            interface_id: _,
+            owner_id: _,
+            router_id: _,
+            router_type: _,
+            region_id: _,
+            spec: _,
+            bandwidth: _,
+            partner_interface_id: _,
+            router_cidr: _,
+            routes_via: _,
+        } = opposite;
+        LinkState {
+            own_suspended: *own_suspended,
+            intent_version: *intent_version,
+            settled_suspended: *settled_suspended,
+            opposite: OppositeState {
+                version: *version,
+                status: *status,
+                business_status: *business_status,
+                own_suspended: *opposite_suspended,
+                intent_version: *opposite_intent,
+                seen_intent_version: *seen_intent_version,
+                echoed_intent_version: *echoed_intent_version,
+                deleted: *deleted,
+            },
+        }
+    }
+}
+
 impl EndState {
+    /// Every field is named (the configuration's as `_`), as in `same_configuration`: a new field must be
+    /// placed on one side or the other, or it would not be stored.
     pub(super) fn of(ri: &RouterInterface) -> Self {
+        let RouterInterface {
+            status,
+            business_status,
+            version,
+            last_error,
+            last_opposite_status,
+            billing,
+            link,
+            router_interface_id: _,
+            owner_id: _,
+            name: _,
+            description: _,
+            region_id: _,
+            role: _,
+            router_type: _,
+            router_id: _,
+            access_point_id: _,
+            spec: _,
+            opposite: _,
+            charge_type: _,
+            pricing_cycle: _,
+            period: _,
+            auto_pay: _,
+            auto_renew: _,
+            health_check_source_ip: _,
+            health_check_target_ip: _,
+            creation_time: _,
+            connected_time: _,
+            end_time: _,
+            router_cidr: _,
+            routes_via: _,
+        } = ri;
         EndState {
-            status: ri.status,
-            business_status: ri.business_status,
-            version: ri.version,
-            last_error: ri.last_error.clone(),
-            last_opposite_status: ri.last_opposite_status,
-            billing: ri.billing.clone(),
-            link: ri.link.as_ref().map(|link| LinkState {
-                own_suspended: link.own_suspended,
-                intent_version: link.intent_version,
-                settled_suspended: link.settled_suspended,
-                opposite: OppositeState {
-                    version: link.opposite.version,
-                    status: link.opposite.status,
-                    business_status: link.opposite.business_status,
-                    own_suspended: link.opposite.own_suspended,
-                    intent_version: link.opposite.intent_version,
-                    seen_intent_version: link.opposite.seen_intent_version,
-                    echoed_intent_version: link.opposite.echoed_intent_version,
-                    deleted: link.opposite.deleted,
-                },
-            }),
+            status: *status,
+            business_status: *business_status,
+            version: *version,
+            last_error: last_error.clone(),
+            last_opposite_status: *last_opposite_status,
+            billing: billing.clone(),
+            link: link.as_deref().map(LinkState::of),
         }
     }
 
