@@ -92,13 +92,13 @@ impl SqliteStore {
     }
 
     fn conn(&mut self) -> Result<&mut Connection, StoreError> {
-        self.conn.as_mut().ok_or_else(|| StoreError::Backend("the store is closed".into()))
+        open(&mut self.conn)
     }
 
     /// The stored ends, each put together from its two rows.
     fn load_router_interfaces(&mut self) -> Result<Vec<Arc<RouterInterface>>, StoreError> {
         let Self { conn, written } = self;
-        let conn = conn.as_mut().ok_or_else(|| StoreError::Backend("the store is closed".into()))?;
+        let conn = open(conn)?;
         let mut stmt = conn.prepare(
             "SELECT c.id, c.body, s.body FROM router_interface_configs c \
              LEFT JOIN router_interface_states s USING (id) ORDER BY c.rowid",
@@ -119,6 +119,12 @@ impl SqliteStore {
         }
         Ok(ends)
     }
+}
+
+/// The connection, unless the store was closed (a free function, so that callers can borrow the store's other
+/// fields beside it).
+fn open(conn: &mut Option<Connection>) -> Result<&mut Connection, StoreError> {
+    conn.as_mut().ok_or_else(|| StoreError::Backend("the store is closed".into()))
 }
 
 fn parse<T: DeserializeOwned>(id: &str, body: &str) -> Result<T, StoreError> {
@@ -200,7 +206,7 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let Self { conn, written } = self;
-        let tx = conn.as_mut().ok_or_else(|| StoreError::Backend("the store is closed".into()))?.transaction()?;
+        let tx = open(conn)?.transaction()?;
         // The ends this commit writes (None: deleted), noted as written once it is durable.
         let mut writing: HashMap<&str, Option<&Arc<RouterInterface>>> = HashMap::new();
         for change in changes {
