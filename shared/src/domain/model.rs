@@ -93,8 +93,9 @@ pub enum PricingCycle {
     Year,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BusinessStatus {
+    #[default]
     Normal,
     FinancialLocked,
     SecurityLocked,

@@ -2,7 +2,7 @@
 //! counters, the last error, billing) changes with every step of a connection; the rest of it (its
 //! configuration, and once linked the other end's names and its link's creation) only when the end is
 //! modified, connected or disconnected, renewed, or the other end's configuration changes. Kept apart, a
-//! resync of 50,000 connections rewrites 50,000 state rows of about 400 bytes instead of 50,000 whole records
+//! resync of 50,000 connections rewrites 50,000 state rows of about 200 bytes instead of 50,000 whole records
 //! of about 1,400, which at 100,000 ends per account meant rewriting the whole 200 MB table on every step of
 //! the handshake.
 
@@ -12,24 +12,35 @@ use crate::domain::DomainError;
 use crate::domain::billing::EndBilling;
 use crate::domain::model::{BusinessStatus, EndReport, Link, RouterInterface, Status};
 
-/// The fields of an end that a connection's steps change.
+/// The fields of an end that a connection's steps change. A field at its placeholder value (false, zero,
+/// none, Normal) is left out of the row, which makes a connected end's state row about 200 bytes instead of
+/// 420; the view's merge of the two rows still gives every field its value, as the configuration row holds
+/// the same placeholders. The statuses and versions are always written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct EndState {
     status: Status,
+    #[serde(default, skip_serializing_if = "is_default")]
     business_status: BusinessStatus,
     version: u64,
+    #[serde(default, skip_serializing_if = "is_default")]
     last_error: Option<Box<DomainError>>,
+    #[serde(default, skip_serializing_if = "is_default")]
     last_opposite_status: Option<Status>,
+    #[serde(default, skip_serializing_if = "is_default")]
     billing: EndBilling,
     /// Present exactly when the end's link is.
+    #[serde(default, skip_serializing_if = "is_default")]
     link: Option<LinkState>,
 }
 
 /// This end's side of the handshake.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct LinkState {
+    #[serde(default, skip_serializing_if = "is_default")]
     own_suspended: bool,
+    #[serde(default, skip_serializing_if = "is_default")]
     intent_version: u64,
+    #[serde(default, skip_serializing_if = "is_default")]
     settled_suspended: Option<bool>,
     opposite: OppositeState,
 }
@@ -40,12 +51,22 @@ struct LinkState {
 struct OppositeState {
     version: u64,
     status: Status,
+    #[serde(default, skip_serializing_if = "is_default")]
     business_status: BusinessStatus,
+    #[serde(default, skip_serializing_if = "is_default")]
     own_suspended: bool,
+    #[serde(default, skip_serializing_if = "is_default")]
     intent_version: u64,
+    #[serde(default, skip_serializing_if = "is_default")]
     seen_intent_version: u64,
+    #[serde(default, skip_serializing_if = "is_default")]
     echoed_intent_version: u64,
+    #[serde(default, skip_serializing_if = "is_default")]
     deleted: bool,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 impl LinkState {
@@ -388,6 +409,17 @@ mod tests {
             }
         }
         assert!(variants().iter().filter(|v| same_configuration(v, &connected())).count() == 6);
+    }
+
+    #[test]
+    fn a_state_row_leaves_out_the_fields_at_their_placeholders_and_reads_back_whole() {
+        let unlinked = RouterInterface::sample("ri-c", "1", "vrt-a", Role::AcceptingSide);
+        assert_eq!(serde_json::to_string(&EndState::of(&unlinked)).unwrap(), r#"{"status":"Idle","version":1}"#);
+        for ri in variants() {
+            let state = EndState::of(&ri);
+            let json = serde_json::to_string(&state).unwrap();
+            assert_eq!(serde_json::from_str::<EndState>(&json).unwrap(), state, "{json}");
+        }
     }
 
     #[test]
