@@ -68,7 +68,7 @@ impl PeerLink for PeerLinkApi {
         let from = check_caller(&request, request.get_ref().protocol_version, &request.get_ref().initiator_account_id)?;
         let r = request.into_inner();
         let reports = r.reports.into_iter().map(report_from_pb).collect::<Result<Vec<_>, _>>().map_err(to_status)?;
-        let batch = PeerReports { reports, full: r.full };
+        let batch = PeerReports { reports, full: r.full, present: r.present_interface_ids };
         let answer = self.account.call(move |a| a.apply_peer_reports(&from, &batch)).await.map_err(to_status)?;
         // An acceptor end's state that the initiator must hear again reaches it over the subscription.
         Ok(Response::new(peer::DeliverReply { unmatched_interface_ids: answer.unmatched }))

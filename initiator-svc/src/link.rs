@@ -34,6 +34,15 @@ enum LinkDown {
     Local(#[from] DomainError),
 }
 
+/// At most so many reports in one delivery: a resync of 100,000 ends is sent as twenty, which the
+/// acceptor applies and commits one after the other while the rest are on their way.
+const DELIVERY_REPORTS: usize = 5_000;
+
+/// Where a report goes in a delivery: by the acceptor end it is connected to, unconnected ends last.
+fn acceptor_order(report: &EndReport) -> (bool, &str) {
+    (report.partner_interface_id.is_empty(), &report.partner_interface_id)
+}
+
 /// The peer link's client: every call signed with the secret shared with the peer, every answer proven.
 type Client = PeerLinkClient<PeerSigned<Channel>>;
 
@@ -221,32 +230,58 @@ impl Link {
         if admitted.is_empty() {
             return Ok(());
         }
-        self.apply_reports(client, PeerReports { reports: admitted, full: false }).await
+        self.apply_reports(client, PeerReports { reports: admitted, ..PeerReports::default() }).await
     }
 
-    async fn deliver(&mut self, client: &mut Client, reports: Vec<EndReport>, full: bool) -> Result<(), LinkDown> {
+    /// Delivers `reports` (with `full`: every end that names the peer) in deliveries of at most
+    /// [`DELIVERY_REPORTS`], all in flight at once: the acceptor applies one while it commits the one
+    /// before and while the next is on its way, and what they change reaches this side commit by commit.
+    /// A full delivery also names every end, in a delivery of its own among them: only an admission could
+    /// link an end there that the names miss, and admissions wait until this returns.
+    async fn deliver(&mut self, client: &mut Client, mut reports: Vec<EndReport>, full: bool) -> Result<(), LinkDown> {
         shared::clock::transition_pause(self.delay).await;
+        // In the order of the acceptor's ends, which its store keeps its rows in: each delivery then
+        // changes rows of its own stretch of the table, and its commit writes those pages only. Ends not
+        // connected last: they rarely change anything there.
+        reports.sort_unstable_by(|a, b| acceptor_order(a).cmp(&acceptor_order(b)));
         let started = std::time::Instant::now();
         let count = reports.len();
-        let reply = client
-            .deliver(peer::DeliverRequest {
-                protocol_version: peer::ProtocolVersion::ProtocolVersion1.into(),
-                initiator_account_id: self.account.account_id().to_owned(),
-                reports: reports.iter().map(report_to_pb).collect(),
-                full,
-            })
-            .await?
-            .into_inner();
+        let mut in_flight = Vec::new();
+        if full {
+            let present = reports.iter().map(|r| r.interface_id.clone()).collect();
+            let mut client = client.clone();
+            let census = self.request(Vec::new(), true, present);
+            in_flight.push(tokio::spawn(async move { client.deliver(census).await }));
+        }
+        for chunk in reports.chunks(DELIVERY_REPORTS) {
+            let mut client = client.clone();
+            let request = self.request(chunk.iter().map(report_to_pb).collect(), false, Vec::new());
+            in_flight.push(tokio::spawn(async move { client.deliver(request).await }));
+        }
+        let mut unmatched = Vec::new();
+        for delivery in in_flight {
+            let reply = delivery.await.map_err(|e| DomainError::internal(format!("a delivery failed: {e}")))??;
+            unmatched.extend(reply.into_inner().unmatched_interface_ids);
+        }
         tracing::debug!(reports = count, full, took_ms = started.elapsed().as_secs_f64() * 1000.0, "delivered");
         for report in reports.into_iter().filter(|r| !r.deleted) {
             self.mark_sent(report.interface_id, report.version);
         }
-        if !reply.unmatched_interface_ids.is_empty() {
+        if !unmatched.is_empty() {
             let from = self.peer.account_id.clone();
-            let gone = reply.unmatched_interface_ids;
-            self.account.call(move |a| a.partners_gone(&from, &gone)).await?;
+            self.account.call(move |a| a.partners_gone(&from, &unmatched)).await?;
         }
         Ok(())
+    }
+
+    fn request(&self, reports: Vec<peer::EndReport>, full: bool, present: Vec<String>) -> peer::DeliverRequest {
+        peer::DeliverRequest {
+            protocol_version: peer::ProtocolVersion::ProtocolVersion1.into(),
+            initiator_account_id: self.account.account_id().to_owned(),
+            reports,
+            full,
+            present_interface_ids: present,
+        }
     }
 
     /// Applies the acceptor's answers to this side's admissions; delivers what it must hear again.
@@ -267,7 +302,8 @@ async fn apply_incoming(
     loop {
         let batch = incoming.message().await?.ok_or(LinkDown::Closed)?;
         let reports = batch.reports.into_iter().map(report_from_pb).collect::<Result<Vec<_>, _>>()?;
-        let again = apply_peer_batch(&account, &peer_account, PeerReports { reports, full: false }).await?;
+        let again =
+            apply_peer_batch(&account, &peer_account, PeerReports { reports, ..PeerReports::default() }).await?;
         if !again.is_empty() {
             // Only fails once the delivering half ended, and with it the session.
             let _ = resend.send(again);

@@ -210,7 +210,7 @@ async fn an_impostor_initiator_is_refused_and_nothing_changes_on_the_acceptor() 
             deleted: true,
             ..Default::default()
         }],
-        full: false,
+        ..Default::default()
     };
     let peer_client = |secret: String| {
         let channel = tonic::transport::Channel::from_shared(b.url()).unwrap().connect_lazy();

@@ -3,8 +3,8 @@
 //! they are on disk.
 //!
 //! Group commit: a call applies its changes to memory under the state lock and queues them; whichever
-//! waiting call next holds the store commits everything queued in one transaction (one fsync) while new
-//! calls keep applying. Every answer, reads included, waits until what it saw is on disk, so no caller
+//! waiting call next holds the store commits what is queued in one transaction (one fsync; a few thousand
+//! changes at most, so that the effects of a large burst go out in steps) while new calls keep applying. Every answer, reads included, waits until what it saw is on disk, so no caller
 //! and no peer ever sees a change a crash could take back.
 
 mod billing;
@@ -303,46 +303,43 @@ impl Account {
     /// Waits until change `seen.applied` is on disk, committing the queue itself when no other call is.
     /// Fails when a failed commit voided what was seen.
     fn until_durable(&self, seen: Seen) -> DomainResult<()> {
-        if let Some(settled) = self.lock().settled(seen) {
-            return settled;
-        }
-        let mut store = self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        // While this call waited for the store, another may have committed its changes.
-        let (batch, last) = {
-            let mut inner = self.lock();
-            if let Some(settled) = inner.settled(seen) {
+        loop {
+            if let Some(settled) = self.lock().settled(seen) {
                 return settled;
             }
-            (std::mem::take(&mut inner.queued), inner.applied)
-        };
-        let mut changes = Vec::new();
-        let mut events = Vec::new();
-        for queued in batch {
-            changes.extend(queued.changes);
-            events.extend(queued.events);
-        }
-        let started = std::time::Instant::now();
-        let committed = store.commit(&changes);
-        tracing::debug!(changes = changes.len(), took_ms = started.elapsed().as_secs_f64() * 1000.0, "commit");
-        let mut inner = self.lock();
-        match committed {
-            Ok(()) => {
-                inner.durable = last;
-                // Published in commit order (one committer at a time). No subscriber is fine.
-                if !events.is_empty() {
-                    let mut feeds = self.feeds.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    // A feed that was dropped is forgotten here.
-                    feeds.retain(|feed| feed.upgrade().map(|inbox| inbox.put(&events)).is_some());
+            let mut store = self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // While this call waited for the store, another may have committed its changes.
+            let (batch, last) = {
+                let mut inner = self.lock();
+                if let Some(settled) = inner.settled(seen) {
+                    return settled;
                 }
-                for event in events {
-                    let _ = self.events.send(event);
-                }
-                Ok(())
+                inner.next_commit()
+            };
+            let mut changes = Vec::new();
+            let mut events = Vec::new();
+            for queued in batch {
+                changes.extend(queued.changes);
+                events.extend(queued.events);
             }
-            Err(e) => {
+            let started = std::time::Instant::now();
+            let committed = store.commit(&changes);
+            tracing::debug!(changes = changes.len(), took_ms = started.elapsed().as_secs_f64() * 1000.0, "commit");
+            let mut inner = self.lock();
+            if let Err(e) = committed {
                 tracing::error!(error = %e, "commit failed; going back to what is on disk");
                 self.roll_back(&mut inner, store.as_mut());
-                Err(not_stored(&e.to_string()))
+                return Err(not_stored(&e.to_string()));
+            }
+            inner.durable = last;
+            // Published in commit order (one committer at a time). No subscriber is fine.
+            if !events.is_empty() {
+                let mut feeds = self.feeds.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                // A feed that was dropped is forgotten here.
+                feeds.retain(|feed| feed.upgrade().map(|inbox| inbox.put(&events)).is_some());
+            }
+            for event in events {
+                let _ = self.events.send(event);
             }
         }
     }
@@ -369,7 +366,30 @@ impl Account {
     }
 }
 
+/// A commit takes the queued calls' changes up to about so many (a call's all together): when many queue
+/// at once (a peer's resync of thousands of ends, in deliveries in flight together), their effects go
+/// out commit by commit, and the peer's next steps begin while the rest are being written, instead of
+/// after one commit of everything.
+const COMMIT_CHANGES: usize = 25_000;
+
 impl Inner {
+    /// The calls the next commit writes, oldest first, and the sequence number of the last one's changes.
+    fn next_commit(&mut self) -> (Vec<Queued>, u64) {
+        let mut changes = 0;
+        let taken = self
+            .queued
+            .iter()
+            .take_while(|queued| {
+                let first = changes == 0;
+                changes += queued.changes.len();
+                first || changes <= COMMIT_CHANGES
+            })
+            .count();
+        let batch: Vec<Queued> = self.queued.drain(..taken).collect();
+        // The queue holds changes `durable + 1 ..= applied`, one number per call.
+        (batch, self.durable + taken as u64)
+    }
+
     /// Whether `seen` is settled: on disk (`Ok`), or voided by a failed commit (`Err`).
     fn settled(&self, seen: Seen) -> Option<DomainResult<()>> {
         if self.epoch != seen.epoch {
@@ -569,6 +589,27 @@ mod group_commit_tests {
         }
         assert_eq!(count_rx.recv().unwrap(), 4);
         assert_eq!(f.commits.load(Ordering::SeqCst) - before, 2, "the three queued calls share one commit");
+    }
+
+    #[test]
+    fn a_commit_takes_whole_calls_up_to_its_size_and_at_least_one() {
+        let queued = |n: usize| Queued { changes: vec![Change::DeleteVpc("vpc-a".into()); n], events: Vec::new() };
+        let sizes = [COMMIT_CHANGES / 3, COMMIT_CHANGES / 3, COMMIT_CHANGES / 2, COMMIT_CHANGES * 2, 1];
+        let mut inner = Inner {
+            state: AccountState::default(),
+            applied: 5 + sizes.len() as u64,
+            durable: 5,
+            queued: sizes.iter().map(|n| queued(*n)).collect(),
+            epoch: 0,
+        };
+        let mut commits = Vec::new();
+        while !inner.queued.is_empty() {
+            let (batch, last) = inner.next_commit();
+            inner.durable = last;
+            commits.push((batch.iter().map(|q| q.changes.len()).collect::<Vec<_>>(), last));
+        }
+        let (third, half, twice) = (COMMIT_CHANGES / 3, COMMIT_CHANGES / 2, COMMIT_CHANGES * 2);
+        assert_eq!(commits, vec![(vec![third, third], 7), (vec![half], 8), (vec![twice], 9), (vec![1], 10)]);
     }
 
     #[test]

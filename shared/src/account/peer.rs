@@ -2,7 +2,7 @@
 //! account's reports, give up a connect, and list what the other account must hear on a resync.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,9 +20,11 @@ use crate::store::Change;
 #[derive(Debug, Clone, Default)]
 pub struct PeerReports {
     pub reports: Vec<EndReport>,
-    /// The reports are every end of the other account that names this account: a local end linked to an
-    /// end missing from them learns that end was deleted.
+    /// The reports and `present` are every end of the other account that names this account: a local end
+    /// linked to an end missing from them learns that end was deleted.
     pub full: bool,
+    /// With `full`: the other account's ends that name this account besides those reported.
+    pub present: Vec<String>,
 }
 
 /// What the other account must hear back after its reports were applied.
@@ -90,9 +92,10 @@ impl Account {
                 .filter(|r| r.owner_id == from_account)
                 .map(|r| (r.interface_id.as_str(), r))
                 .collect();
+            let present: HashSet<&str> = batch.present.iter().map(String::as_str).collect();
             let mut changes = Vec::new();
             let mut answer = PeerAnswer::default();
-            let mut linked = std::collections::HashSet::new();
+            let mut linked = HashSet::new();
             // A full batch speaks for every end of the peer, so every local end towards it is concerned;
             // otherwise only the ends that pair with a reported end (no scan: a batch is small, the
             // account may hold 100,000 ends).
@@ -111,7 +114,7 @@ impl Account {
                     continue;
                 }
                 if ri.link.is_some() {
-                    linked.insert(interface.to_owned());
+                    linked.insert(interface);
                 }
                 if let Some(report) = by_id.get(interface) {
                     // The other end still thinks it is connected to this one, which is not (any more):
@@ -127,7 +130,9 @@ impl Account {
                 let report = match (by_id.get(interface), &ri.link) {
                     (Some(report), _) if lifecycle::changes_nothing(ri, report) => continue,
                     (Some(report), _) => Cow::Borrowed(*report),
-                    (None, Some(link)) if batch.full => Cow::Owned(gone(&link.opposite)),
+                    (None, Some(link)) if batch.full && !present.contains(interface) => {
+                        Cow::Owned(gone(&link.opposite))
+                    }
                     (None, _) => continue,
                 };
                 let mut ri = ri.clone();
