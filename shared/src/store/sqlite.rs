@@ -38,6 +38,11 @@ const ACCOUNT_BILLING: &str = "account";
 
 pub const DATABASE_FILE: &str = "account.sqlite3";
 
+/// The WAL is copied into the database once it holds this many pages (40 MiB) rather than SQLite's 1,000:
+/// commits of thousands of ends in a row (a peer's resync) rewrite mostly the same pages, which a
+/// checkpoint then copies once instead of after nearly every commit.
+const WAL_PAGES_BEFORE_CHECKPOINT: i64 = 10_000;
+
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Option<Connection>,
@@ -63,6 +68,7 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", if synced { "FULL" } else { "OFF" })?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "wal_autocheckpoint", WAL_PAGES_BEFORE_CHECKPOINT)?;
         Self::migrate(conn)
     }
 
