@@ -2,9 +2,12 @@
 //! link drops (every relayed connection closed, new ones refused) and returns, between real processes.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tokio::task::AbortHandle;
@@ -22,6 +25,9 @@ pub struct Proxy {
     up: watch::Sender<bool>,
     state: Arc<Mutex<State>>,
     relayed: Arc<Notify>,
+    /// When bytes last crossed the relay, either way, as time since `started`.
+    started: Instant,
+    last_traffic: Arc<AtomicU64>,
 }
 
 impl Proxy {
@@ -34,6 +40,8 @@ impl Proxy {
             up: watch::channel(true).0,
             state: Arc::new(Mutex::new(State { relays: Vec::new(), reconnected: None })),
             relayed: Arc::new(Notify::new()),
+            started: Instant::now(),
+            last_traffic: Arc::default(),
         };
         tokio::spawn(proxy.clone().accept(listener, target));
         proxy
@@ -46,9 +54,11 @@ impl Proxy {
             }
             let Ok(outbound) = TcpStream::connect(target).await else { continue };
             let _ = (inbound.set_nodelay(true), outbound.set_nodelay(true));
+            let (from_dialer, to_dialer) = inbound.into_split();
+            let (from_target, to_target) = outbound.into_split();
+            let (one_way, other_way) = (self.clone(), self.clone());
             let relay = tokio::spawn(async move {
-                let (mut inbound, mut outbound) = (inbound, outbound);
-                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                tokio::join!(one_way.copy(from_dialer, to_target), other_way.copy(from_target, to_dialer));
             });
             let mut state = self.lock();
             // A cut while this connection was being made: it must not outlive the cut.
@@ -60,6 +70,35 @@ impl Proxy {
             state.reconnected.get_or_insert_with(Instant::now);
             drop(state);
             self.relayed.notify_waiters();
+        }
+    }
+
+    /// Copies one direction until either side closes, noting when bytes crossed.
+    async fn copy(self, mut from: OwnedReadHalf, mut to: OwnedWriteHalf) {
+        let mut buffer = vec![0; 64 * 1024];
+        while let Ok(n @ 1..) = from.read(&mut buffer).await {
+            self.last_traffic.store(self.since_start(), Ordering::Relaxed);
+            if to.write_all(&buffer[..n]).await.is_err() {
+                return;
+            }
+        }
+        let _ = to.shutdown().await;
+    }
+
+    fn since_start(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// Waits until no byte has crossed the link for `quiet`: whatever the two sides had to tell each other
+    /// has been told.
+    pub async fn until_quiet(&self, quiet: Duration) {
+        let quiet = u64::try_from(quiet.as_micros()).unwrap_or(u64::MAX);
+        loop {
+            let idle = self.since_start().saturating_sub(self.last_traffic.load(Ordering::Relaxed));
+            if idle >= quiet {
+                return;
+            }
+            tokio::time::sleep(Duration::from_micros(quiet - idle)).await;
         }
     }
 

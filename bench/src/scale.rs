@@ -297,6 +297,9 @@ async fn restart(svc: &mut Service, account: &Account, name: &str) -> Duration {
     serving
 }
 
+/// No byte across the peer link for so long: the two sides have nothing left to tell each other.
+const QUIET: Duration = Duration::from_millis(300);
+
 /// Cuts the link, changes every connection on A's side (it answers, its ends in a transitional status),
 /// restores the link and times until both sides agree on every connection. Suspends, then activates, so
 /// every connection is Activated again after.
@@ -307,6 +310,8 @@ async fn resync(relay: &Proxy, a: &Account, a_svc: &Service, b_svc: &Service, ma
     for (change, transitional, settled) in
         [("suspend", "Suspending", "Suspended"), ("activate", "Activating", "Activated")]
     {
+        // From a quiet link: nothing of an earlier step still on its way.
+        relay.until_quiet(QUIET).await;
         relay.cut();
         let (a, ends) = (a.clone(), ends.clone());
         in_parallel(callers, connected, move |n| {
@@ -330,10 +335,15 @@ async fn resync(relay: &Proxy, a: &Account, a_svc: &Service, b_svc: &Service, ma
         let reconnected = relay.reconnected().await;
         until_counts(&[(a_svc, settled, connected), (b_svc, settled, connected)]).await;
         let resynced = reconnected.elapsed();
+        let restored = restored.elapsed();
+        // The initiator's ends then hear the acceptor's ends settled (their view of the other end).
+        relay.until_quiet(QUIET).await;
+        let quiet = reconnected.elapsed().saturating_sub(QUIET);
         println!(
-            "  resync after the link returned, {connected} connections to {change} (both sides {settled}): {} from the initiator's reconnect ({} after the link returned, incl. its redial back-off; target <= 2 s)",
+            "  resync after the link returned, {connected} connections to {change} (both sides {settled}): {} from the initiator's reconnect ({} after the link returned, incl. its redial back-off; target <= 2 s); the link quiet after {}",
             ms(resynced),
-            ms(restored.elapsed())
+            ms(restored),
+            ms(quiet)
         );
         slowest = slowest.max(resynced);
     }
