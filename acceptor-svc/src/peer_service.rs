@@ -9,6 +9,7 @@ use shared::api::peer::v1::{self as peer, peer_link_server::PeerLink};
 use shared::auth::PeerAccount;
 use shared::domain::DomainError;
 use shared::domain::lifecycle;
+use shared::domain::model::EndReport;
 use shared::grpc::peer_convert::{admit_request_from_pb, report_from_pb, report_to_pb};
 use shared::grpc::to_status;
 use tokio::sync::mpsc;
@@ -82,11 +83,13 @@ impl PeerLink for PeerLinkApi {
     ) -> Result<Response<Self::SubscribeStream>, Status> {
         let from = check_caller(&request, request.get_ref().protocol_version, &request.get_ref().initiator_account_id)?;
         tracing::info!(peer_account = %from, "initiator subscribed");
+        let heard: HashMap<String, u64> =
+            request.into_inner().heard.into_iter().map(|h| (h.interface_id, h.version)).collect();
         // Subscribe before taking the snapshot, so no change falls between the two.
         let changes = ChangeFeed::new(&self.account);
         let (tx, rx) = mpsc::channel(PUSH_BUFFER);
         let account = self.account.clone();
-        let pushing = push(account.clone(), from.clone(), changes, self.transition_delay, tx);
+        let pushing = push(account.clone(), from.clone(), heard, changes, self.transition_delay, tx);
         // At shutdown the stream ends (the initiator redials), so that the server can drain.
         tokio::spawn(async move {
             account.metrics().peer_link(&from, true);
@@ -100,17 +103,18 @@ impl PeerLink for PeerLinkApi {
     }
 }
 
-/// Pushes this account's ends that concern `to` over the subscription: everything first, then what
-/// changed since the last push, in one batch.
+/// Pushes this account's ends that concern `to` over the subscription: everything `to` has not heard
+/// first, then what changed since the last push, in one batch.
 async fn push(
     account: Account,
     to: String,
+    heard: HashMap<String, u64>,
     mut changes: ChangeFeed,
     delay: Duration,
     tx: mpsc::Sender<Result<peer::ReportBatch, Status>>,
 ) {
     let mut sent = HashMap::new();
-    let mut batch = everything(&account, &to, &mut sent);
+    let mut batch = everything(&account, &to, &heard, &mut sent);
     loop {
         shared::clock::transition_pause(delay).await;
         if tx.send(Ok(batch)).await.is_err() {
@@ -142,9 +146,17 @@ fn news(event: &Event, to: &str, sent: &mut HashMap<String, u64>) -> Option<peer
     }
 }
 
-/// Every end that concerns `to`.
-fn everything(account: &Account, to: &str, sent: &mut HashMap<String, u64>) -> peer::ReportBatch {
+/// Every end that concerns `to`, but those `to` has `heard` at their version and those connected to no end
+/// that no end of `to` is connected to: their reports would change nothing there.
+fn everything(
+    account: &Account,
+    to: &str,
+    heard: &HashMap<String, u64>,
+    sent: &mut HashMap<String, u64>,
+) -> peer::ReportBatch {
     let reports = account.reports_for(to);
     *sent = reports.iter().map(|r| (r.interface_id.clone(), r.version)).collect();
-    peer::ReportBatch { reports: reports.iter().map(report_to_pb).collect() }
+    let news =
+        |r: &&EndReport| heard.get(&r.interface_id).map_or(!r.partner_interface_id.is_empty(), |v| *v != r.version);
+    peer::ReportBatch { reports: reports.iter().filter(news).map(report_to_pb).collect() }
 }

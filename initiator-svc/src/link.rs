@@ -14,7 +14,7 @@ use shared::domain::lifecycle::{self, ConnectRequest};
 use shared::domain::model::{EndReport, Status};
 use shared::grpc::peer_convert::{admit_request_to_pb, error_from_status, is_refusal, report_from_pb, report_to_pb};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tonic::Streaming;
 use tonic::transport::Channel;
 use tracing::Instrument;
@@ -37,6 +37,9 @@ enum LinkDown {
 /// At most so many reports in one delivery: a resync of 100,000 ends is sent as twenty, which the
 /// acceptor applies and commits one after the other while the rest are on their way.
 const DELIVERY_REPORTS: usize = 5_000;
+
+/// The acceptor's batches being applied at once, at most.
+const APPLYING_AT_ONCE: usize = 4;
 
 /// Where a report goes in a delivery: by the acceptor end it is connected to, unconnected ends last.
 fn acceptor_order(report: &EndReport) -> (bool, &str) {
@@ -108,6 +111,12 @@ impl Link {
             .subscribe(peer::SubscribeRequest {
                 protocol_version: peer::ProtocolVersion::ProtocolVersion1.into(),
                 initiator_account_id: self.account.account_id().to_owned(),
+                heard: self
+                    .account
+                    .heard_from(&self.peer.account_id)
+                    .into_iter()
+                    .map(|(interface_id, version)| peer::HeardVersion { interface_id, version })
+                    .collect(),
             })
             .await?
             .into_inner();
@@ -291,22 +300,34 @@ impl Link {
     }
 }
 
-/// The acceptor's pushes, applied as they come; what the acceptor must hear again goes to the delivering
-/// half through `resend`.
+/// The acceptor's pushes, applied as they come, up to [`APPLYING_AT_ONCE`] batches at once, so that one
+/// applies while the one before commits (reports are versioned: which lands first changes nothing); what
+/// the acceptor must hear again goes to the delivering half through `resend`.
 async fn apply_incoming(
     account: Account,
     peer_account: String,
     mut incoming: Streaming<peer::ReportBatch>,
     resend: UnboundedSender<Vec<EndReport>>,
 ) -> Result<(), LinkDown> {
+    let mut applying = JoinSet::new();
     loop {
-        let batch = incoming.message().await?.ok_or(LinkDown::Closed)?;
-        let reports = batch.reports.into_iter().map(report_from_pb).collect::<Result<Vec<_>, _>>()?;
-        let again =
-            apply_peer_batch(&account, &peer_account, PeerReports { reports, ..PeerReports::default() }).await?;
-        if !again.is_empty() {
-            // Only fails once the delivering half ended, and with it the session.
-            let _ = resend.send(again);
+        tokio::select! {
+            message = incoming.message(), if applying.len() < APPLYING_AT_ONCE => {
+                let batch = message?.ok_or(LinkDown::Closed)?;
+                let reports = batch.reports.into_iter().map(report_from_pb).collect::<Result<Vec<_>, _>>()?;
+                let (account, from, resend) = (account.clone(), peer_account.clone(), resend.clone());
+                applying.spawn(async move {
+                    let again = apply_peer_batch(&account, &from, PeerReports { reports, ..PeerReports::default() }).await?;
+                    if !again.is_empty() {
+                        // Only fails once the delivering half ended, and with it the session.
+                        let _ = resend.send(again);
+                    }
+                    Ok::<(), LinkDown>(())
+                });
+            }
+            Some(applied) = applying.join_next() => {
+                applied.map_err(|e| DomainError::internal(format!("applying the peer's reports failed: {e}")))??;
+            }
         }
     }
 }

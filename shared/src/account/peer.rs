@@ -30,7 +30,7 @@ pub struct PeerReports {
 /// What the other account must hear back after its reports were applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PeerAnswer {
-    /// Reported ends that no local end is connected to.
+    /// Reported ends connected to an end that no local end is connected to: that end is gone.
     pub unmatched: Vec<String>,
     /// Local ends that a reported end believes connected to it, but are not: their current reports.
     pub resend: Vec<EndReport>,
@@ -140,8 +140,13 @@ impl Account {
                     changes.push(Change::PutRouterInterface(Arc::new(ri)));
                 }
             }
-            // Only a link counts: an Idle end that merely names a reported end is no partner of it.
-            answer.unmatched = by_id.keys().filter(|id| !linked.contains(**id)).map(|id| (*id).to_owned()).collect();
+            // Only a link counts: an Idle end that merely names a reported end is no partner of it. A reported
+            // end connected to no end has nothing to learn (a resync reports many such).
+            answer.unmatched = by_id
+                .iter()
+                .filter(|(id, report)| !report.partner_interface_id.is_empty() && !linked.contains(**id))
+                .map(|(id, _)| (*id).to_owned())
+                .collect();
             Ok((changes, answer))
         })
     }
@@ -183,6 +188,18 @@ impl Account {
                 .router_interfaces_towards(peer_account)
                 .filter(|ri| counterpart(ri).is_some_and(|(owner, _)| owner == peer_account))
                 .map(RouterInterface::report)
+                .collect()
+        })
+    }
+
+    /// The ends of `peer_account` that local ends are connected to, each at the version last applied here.
+    pub fn heard_from(&self, peer_account: &str) -> Vec<(String, u64)> {
+        self.read(|state, _| {
+            state
+                .router_interfaces_towards(peer_account)
+                .filter_map(|ri| ri.link.as_ref())
+                .filter(|link| link.opposite.owner_id == peer_account)
+                .map(|link| (link.opposite.interface_id.clone(), link.opposite.version))
                 .collect()
         })
     }
