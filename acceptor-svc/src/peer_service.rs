@@ -156,7 +156,6 @@ fn everything(
 ) -> peer::ReportBatch {
     let reports = account.reports_for(to);
     *sent = reports.iter().map(|r| (r.interface_id.clone(), r.version)).collect();
-    let news =
-        |r: &&EndReport| heard.get(&r.interface_id).map_or(!r.partner_interface_id.is_empty(), |v| *v != r.version);
+    let news = |r: &&EndReport| heard.get(&r.interface_id).map_or(r.is_connected(), |v| *v != r.version);
     peer::ReportBatch { reports: reports.iter().filter(news).map(report_to_pb).collect() }
 }

@@ -43,7 +43,7 @@ const APPLYING_AT_ONCE: usize = 4;
 
 /// Where a report goes in a delivery: by the acceptor end it is connected to, unconnected ends last.
 fn acceptor_order(report: &EndReport) -> (bool, &str) {
-    (report.partner_interface_id.is_empty(), &report.partner_interface_id)
+    (!report.is_connected(), &report.partner_interface_id)
 }
 
 /// The peer link's client: every call signed with the secret shared with the peer, every answer proven.

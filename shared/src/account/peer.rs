@@ -144,7 +144,7 @@ impl Account {
             // end connected to no end has nothing to learn (a resync reports many such).
             answer.unmatched = by_id
                 .iter()
-                .filter(|(id, report)| !report.partner_interface_id.is_empty() && !linked.contains(**id))
+                .filter(|(id, report)| report.is_connected() && !linked.contains(**id))
                 .map(|(id, _)| (*id).to_owned())
                 .collect();
             Ok((changes, answer))

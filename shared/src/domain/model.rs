@@ -165,6 +165,13 @@ pub struct EndReport {
     pub deleted: bool,
 }
 
+impl EndReport {
+    /// Whether the sender's end is connected (or being connected) to an end: it names its partner.
+    pub fn is_connected(&self) -> bool {
+        !self.partner_interface_id.is_empty()
+    }
+}
+
 /// One end's side of an established (or being established) connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {

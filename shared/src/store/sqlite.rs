@@ -406,18 +406,25 @@ mod tests {
         assert_eq!(query(&mut store, view), "Connecting InitiatingSide changed");
     }
 
+    /// A database in `dir` with the first `version` migrations applied (their SQL only), as an older build
+    /// left it.
+    fn database_at_version(dir: &Path, version: usize) -> Connection {
+        std::fs::create_dir_all(dir).unwrap();
+        let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
+        for migration in &MIGRATIONS[..version] {
+            conn.execute_batch(migration.sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", version as i64).unwrap();
+        conn
+    }
+
     #[test]
     fn an_end_stored_as_one_record_is_split_by_the_migration() {
         let dir = std::env::temp_dir().join(format!("store-test-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
         let mut ri = end("ri-a");
         (ri.status, ri.version, ri.name) = (Status::Activated, 5, "old".into());
         {
-            let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
-            for migration in &MIGRATIONS[..3] {
-                conn.execute_batch(migration.sql).unwrap();
-            }
-            conn.pragma_update(None, "user_version", 3).unwrap();
+            let conn = database_at_version(&dir, 3);
             let body = serde_json::to_string(&ri).unwrap();
             conn.execute("INSERT INTO router_interfaces (id, body) VALUES ('ri-a', ?1)", [body]).unwrap();
         }
@@ -430,15 +437,10 @@ mod tests {
     #[test]
     fn state_rows_written_before_they_were_compact_read_as_they_were() {
         let dir = std::env::temp_dir().join(format!("store-test-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
         let mut ri = end("ri-a");
         (ri.status, ri.version) = (Status::Activated, 5);
         {
-            let conn = Connection::open(dir.join(DATABASE_FILE)).unwrap();
-            for migration in &MIGRATIONS[..4] {
-                conn.execute_batch(migration.sql).unwrap();
-            }
-            conn.pragma_update(None, "user_version", 4).unwrap();
+            let conn = database_at_version(&dir, 4);
             let config = serde_json::to_string(&configuration(&ri)).unwrap();
             conn.execute("INSERT INTO router_interface_configs (id, body) VALUES ('ri-a', ?1)", [config]).unwrap();
             // Every field spelled out, as the rows of migration 4 were written.
