@@ -3,6 +3,7 @@
 //! `cargo run --release -p bench -- peering`, `... -- scale`, `... -- overload`
 
 mod board;
+mod disk;
 mod overload;
 mod peering;
 mod proxy;

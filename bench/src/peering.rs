@@ -15,6 +15,7 @@ use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 use crate::board::Board;
+use crate::disk;
 use crate::service::{self, Service};
 use crate::stats::{Latencies, ms};
 
@@ -77,6 +78,13 @@ pub struct Pair {
     pub vpc_a: String,
     pub vpc_b: String,
 }
+
+/// The durable commits of a connect, one after the other: each is on disk before the message that leads
+/// to the next (the peer protocol's rules 5 and 7).
+const SEQUENTIAL_COMMITS: u32 = 4;
+
+/// Durable appends timed on the disk under the services' data.
+const DISK_APPENDS: usize = 500;
 
 /// The steps of one lifecycle, timed separately.
 const STEPS: [&str; 7] =
@@ -210,6 +218,15 @@ pub async fn run(settings: Settings) {
         floor.len(),
         floor_rate,
         settings.callers
+    );
+
+    // What durability costs on this disk: a connect cannot be faster than its commits one after the other.
+    let sync_p50 = disk::durable_appends(&data, DISK_APPENDS).quantile(0.5);
+    println!(
+        "disk under the data: a 4 KiB append made durable (fdatasync) p50 {}; a connect commits {SEQUENTIAL_COMMITS} times one after the other (initiator Connecting, acceptor Accepting, initiator Activated, acceptor Activated), each on disk before the next step: at least {} ({:.1}x the floor's p50)",
+        ms(sync_p50),
+        ms(sync_p50 * SEQUENTIAL_COMMITS),
+        (sync_p50 * SEQUENTIAL_COMMITS).as_secs_f64() / floor_p50.as_secs_f64().max(f64::EPSILON)
     );
 
     // Connect latency: one connection at a time, from ConnectRouterInterface until both ends say Activated.
