@@ -89,7 +89,8 @@ struct Link {
     key: Option<AccessKey>,
     dialer: Arc<dyn Dialer>,
     delay: Duration,
-    /// The version of each end last delivered, so an unchanged report is not sent twice.
+    /// The version of each end last delivered, so an unchanged report is not sent twice (an end's entry goes
+    /// once its deletion is delivered).
     sent: HashMap<String, u64>,
 }
 
@@ -273,8 +274,14 @@ impl Link {
             unmatched.extend(reply.into_inner().unmatched_interface_ids);
         }
         tracing::debug!(reports = count, full, took_ms = started.elapsed().as_secs_f64() * 1000.0, "delivered");
-        for report in reports.into_iter().filter(|r| !r.deleted) {
-            self.mark_sent(report.interface_id, report.version);
+        for report in reports {
+            if report.deleted {
+                // Nothing more is ever said about a deleted end (ids are never reused): without this, a
+                // session would keep an entry for every end deleted while it lasts.
+                self.sent.remove(&report.interface_id);
+            } else {
+                self.mark_sent(report.interface_id, report.version);
+            }
         }
         if !unmatched.is_empty() {
             let from = self.peer.account_id.clone();
