@@ -3,7 +3,7 @@
 //! they are on disk.
 //!
 //! Group commit: a call applies its changes to memory under the state lock and queues them; whichever
-//! waiting call next holds the store commits what is queued in one transaction (one fsync; some thousands of
+//! waiting call next holds the store commits what is queued in one transaction (one fsync; about 25,000
 //! changes at most, so that the effects of a large burst go out in steps) while new calls keep applying.
 //! Every answer, reads included, waits until what it saw is on disk, so no caller and no peer ever sees a
 //! change a crash could take back.
