@@ -110,10 +110,10 @@ impl SqliteStore {
         let Self { conn, written } = self;
         let conn = open(conn)?;
         let mut ends: Vec<(String, RouterInterface)> = load_table(conn, "router_interface_configs")?;
+        // The ends in the order of their ids: SQLite orders text by its bytes, as `str` does.
         let mut by_id: Vec<usize> = (0..ends.len()).collect();
         by_id.sort_unstable_by(|&a, &b| ends[a].0.cmp(&ends[b].0));
         let missing = |id: &str| StoreError::Inconsistent { id: id.to_owned(), why: "its state row is missing".into() };
-        // SQLite orders text by its bytes, as `str` does.
         let mut next = by_id.into_iter().peekable();
         for_each_row(conn, "SELECT id, body FROM router_interface_states ORDER BY id", |id, body| {
             let Some(&end) = next.peek() else { return Ok(()) };
