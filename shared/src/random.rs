@@ -28,11 +28,32 @@ impl SplitMix64 {
 
 thread_local! {
     static SEEDED: Cell<Option<u64>> = const { Cell::new(None) };
+    /// Under a seed, how many ascending numbers this thread has made.
+    static SEEDED_COUNT: Cell<u64> = const { Cell::new(0) };
 }
 
 /// From now on this thread's randomness is the sequence of `seed`; `None` returns to the OS's.
 pub fn seed_this_thread(seed: Option<u64>) {
     SEEDED.with(|s| s.set(seed));
+    SEEDED_COUNT.with(|c| c.set(0));
+}
+
+/// The width of [`next_ascending`]'s numbers.
+pub const ASCENDING_BITS: u32 = 113;
+
+/// A number of [`ASCENDING_BITS`] bits greater than every one this process made before: a version 7 UUID
+/// (the wall clock's milliseconds, then a counter the uuid crate keeps strictly increasing in the process,
+/// then random bits) less its last 15 random bits. Under a seed: a count, then the seeded sequence's bits.
+pub fn next_ascending() -> u128 {
+    let unused = 128 - ASCENDING_BITS;
+    if SEEDED.with(Cell::get).is_some() {
+        let count = SEEDED_COUNT.with(|c| {
+            c.set(c.get() + 1);
+            c.get()
+        });
+        return (u128::from(count) << 64 | (next_u128() >> 64)) & (u128::MAX >> unused);
+    }
+    uuid::Uuid::now_v7().as_u128() >> unused
 }
 
 /// 128 random bits.
@@ -46,4 +67,37 @@ pub fn next_u128() -> u128 {
         }
         None => uuid::Uuid::new_v4().as_u128(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn under_a_seed_ascending_numbers_ascend_and_replay() {
+        let run = || {
+            seed_this_thread(Some(7));
+            let made: Vec<u128> = (0..100).map(|_| next_ascending()).collect();
+            seed_this_thread(None);
+            made
+        };
+        let first = run();
+        assert!(first.windows(2).all(|w| w[0] < w[1]));
+        assert!(first.iter().all(|&n| n >> ASCENDING_BITS == 0));
+        assert_eq!(first, run());
+    }
+
+    #[test]
+    fn unseeded_ascending_numbers_ascend_across_threads() {
+        let made: Vec<Vec<u128>> = std::thread::scope(|scope| {
+            let threads: Vec<_> =
+                (0..4).map(|_| scope.spawn(|| (0..1000).map(|_| next_ascending()).collect())).collect();
+            threads.into_iter().map(|t| t.join().unwrap_or_default()).collect()
+        });
+        let mut all: Vec<u128> = made.iter().flatten().copied().collect();
+        assert!(made.iter().all(|one| one.windows(2).all(|w| w[0] < w[1])));
+        all.sort_unstable();
+        all.dedup();
+        assert_eq!(all.len(), 4000, "every number is new");
+    }
 }

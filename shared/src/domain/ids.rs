@@ -12,21 +12,22 @@ pub const ROUTE_ENTRY: &str = "rte";
 const SUFFIX_LEN: usize = 22;
 const MAX_SUFFIX_LEN: usize = 64;
 
-/// A new random id with the given prefix: 22 lowercase base-36 characters, like the cloud's.
+/// A new id with the given prefix: 22 lowercase base-36 characters, like the cloud's, that sort in the order
+/// the service made them (most significant digit first; see [`crate::random::next_ascending`]). The store
+/// keeps ends in the order of their ids, so ends made together share pages, and the two ends of connections
+/// made together sort alike in both accounts: a resync's commits on either side then touch few pages.
 pub fn new_id(prefix: &str) -> String {
-    format!("{prefix}-{}", random_suffix())
+    format!("{prefix}-{}", ascending_suffix(crate::random::next_ascending()))
 }
 
-fn random_suffix() -> String {
+fn ascending_suffix(mut n: u128) -> String {
     const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut n = crate::random::next_u128();
-    (0..SUFFIX_LEN)
-        .map(|_| {
-            let c = ALPHABET[(n % 36) as usize] as char;
-            n /= 36;
-            c
-        })
-        .collect()
+    let mut digits = [b'0'; SUFFIX_LEN];
+    for digit in digits.iter_mut().rev() {
+        *digit = ALPHABET[(n % 36) as usize];
+        n /= 36;
+    }
+    digits.iter().map(|&d| char::from(d)).collect()
 }
 
 /// The part after the prefix: a VPC, its vRouter and its route table share it, so a user of another account
@@ -99,6 +100,23 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(parse("vpc_id", VPC, &a), Ok(a.as_str()));
         assert_eq!(a.len(), 4 + SUFFIX_LEN);
+    }
+
+    #[test]
+    fn ids_sort_in_the_order_they_were_made() {
+        let made: Vec<String> = (0..1000).map(|_| new_id(ROUTER_INTERFACE)).collect();
+        assert!(made.windows(2).all(|w| w[0] < w[1]), "{made:?}");
+    }
+
+    #[test]
+    fn every_number_of_the_ascending_width_has_its_own_suffix_in_its_order() {
+        let largest = u128::MAX >> (128 - crate::random::ASCENDING_BITS);
+        assert_eq!(ascending_suffix(0), "0".repeat(SUFFIX_LEN));
+        assert_eq!(ascending_suffix(35), format!("{}z", "0".repeat(SUFFIX_LEN - 1)));
+        assert_eq!(ascending_suffix(36), format!("{}10", "0".repeat(SUFFIX_LEN - 2)));
+        // The widest numbers still fit 22 digits (36^22 > 2^113): none wraps onto a smaller one's suffix.
+        assert!(ascending_suffix(largest - 1) < ascending_suffix(largest));
+        assert!(36u128.checked_pow(SUFFIX_LEN as u32).is_some_and(|room| room > largest));
     }
 
     #[test]
