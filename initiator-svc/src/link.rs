@@ -11,7 +11,7 @@ use shared::auth::{AccessKey, PeerSigned};
 use shared::config::{PEER_MAX_MESSAGE_BYTES, PeerAddress};
 use shared::domain::DomainError;
 use shared::domain::lifecycle::{self, ConnectRequest};
-use shared::domain::model::{EndReport, Status};
+use shared::domain::model::EndReport;
 use shared::grpc::peer_convert::{admit_request_to_pb, error_from_status, is_refusal, report_from_pb, report_to_pb};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::{JoinHandle, JoinSet};
@@ -193,7 +193,7 @@ impl Link {
             match event {
                 // Events queued before a resync may be older than what the resync sent: never send them again.
                 Event::Changed(ri) if self.sent.get(&ri.router_interface_id).is_some_and(|v| ri.version <= *v) => {}
-                Event::Changed(ri) if ri.status == Status::Connecting && ri.link.is_none() => {
+                Event::Changed(ri) if ri.awaits_admission() => {
                     if !reports.is_empty() {
                         self.deliver(client, std::mem::take(&mut reports), false).await?;
                     }

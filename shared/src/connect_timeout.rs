@@ -9,7 +9,6 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
 use crate::account::{Account, Event};
-use crate::domain::model::Status;
 use crate::domain::{DomainError, ErrorKind};
 
 /// How soon to try again when giving up a connect could not be stored.
@@ -25,7 +24,7 @@ pub fn spawn(account: Account, timeout: Duration) -> JoinHandle<()> {
             let next = deadlines.values().min().copied();
             tokio::select! {
                 event = events.recv() => match event {
-                    Ok(Event::Changed(ri)) if ri.status == Status::Connecting && ri.link.is_none() => {
+                    Ok(Event::Changed(ri)) if ri.awaits_admission() => {
                         deadlines.entry(ri.router_interface_id.clone()).or_insert_with(|| Instant::now() + timeout);
                     }
                     Ok(event) => {

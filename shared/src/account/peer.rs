@@ -98,17 +98,13 @@ impl Account {
             let mut linked = HashSet::new();
             // A full batch speaks for every end of the peer, so every local end towards it is concerned;
             // otherwise only the ends that pair with a reported end (no scan: a batch is small, the
-            // account may hold 100,000 ends).
-            let concerned: BTreeMap<&str, &RouterInterface> = if batch.full {
-                state.router_interfaces_towards(from_account).map(|ri| (ri.router_interface_id.as_str(), ri)).collect()
-            } else {
-                by_id
-                    .keys()
-                    .flat_map(|interface| state.router_interfaces_pairing_with(interface))
-                    .map(|ri| (ri.router_interface_id.as_str(), ri))
-                    .collect()
-            };
-            for ri in concerned.into_values() {
+            // account may hold 100,000 ends). Either way each once, in the order of ids.
+            let full = batch.full.then(|| state.router_interfaces_towards(from_account));
+            let pairing = (!batch.full).then(|| {
+                let ends = by_id.keys().flat_map(|interface| state.router_interfaces_pairing_with(interface));
+                ends.map(|ri| (ri.router_interface_id.as_str(), ri)).collect::<BTreeMap<_, _>>().into_values()
+            });
+            for ri in full.into_iter().flatten().chain(pairing.into_iter().flatten()) {
                 let Some((owner, interface)) = counterpart(ri) else { continue };
                 if owner != from_account {
                     continue;
@@ -173,7 +169,7 @@ impl Account {
     pub fn fail_connect(&self, id: &str, why: &DomainError) -> DomainResult<()> {
         self.execute("FailConnect", "", &(), |state, _| {
             let mut ri = state.router_interface("router_interface_id", id)?.clone();
-            if ri.status != Status::Connecting || ri.link.is_some() {
+            if !ri.awaits_admission() {
                 return Ok((Vec::new(), ()));
             }
             lifecycle::fail_connect(&mut ri, why);
@@ -208,10 +204,8 @@ impl Account {
     pub fn pending_connects(&self, peer_account: &str) -> Vec<ConnectRequest> {
         self.read(|state, _| {
             state
-                .router_interfaces_towards(peer_account)
-                .filter(|ri| {
-                    ri.status == Status::Connecting && ri.link.is_none() && ri.opposite.owner_id == peer_account
-                })
+                .router_interfaces_awaiting_admission()
+                .filter(|ri| ri.opposite.owner_id == peer_account)
                 .map(connect_request)
                 .collect()
         })
@@ -220,11 +214,7 @@ impl Account {
     /// Initiator ends waiting for an answer to a connect.
     pub fn connecting_ends(&self) -> Vec<String> {
         self.read(|state, _| {
-            state
-                .router_interfaces()
-                .filter(|ri| ri.status == Status::Connecting && ri.link.is_none())
-                .map(|ri| ri.router_interface_id.clone())
-                .collect()
+            state.router_interfaces_awaiting_admission().map(|ri| ri.router_interface_id.clone()).collect()
         })
     }
 

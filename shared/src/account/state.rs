@@ -40,7 +40,14 @@ pub struct AccountState {
     ri_by_counterpart: HashMap<String, Vec<Id>>,
     /// How many ends are in each status (statuses with none are absent), for /metrics without a scan.
     ri_status_counts: HashMap<Status, usize>,
+    /// The ends that [`RouterInterface::awaits_admission`]: what the connect timeout and a new peer link look
+    /// for, without a scan of every end.
+    ri_awaiting_admission: BTreeSet<Id>,
 }
+
+/// [`AccountState::router_interfaces_towards`] walks every end instead of looking each up when the
+/// account's ends are at least one in this many.
+const WALK_ALL_FROM_ONE_IN: usize = 8;
 
 impl AccountState {
     pub fn from_snapshot(snapshot: Snapshot) -> Self {
@@ -65,6 +72,7 @@ impl AccountState {
             ri_towards: HashMap::new(),
             ri_by_counterpart: HashMap::new(),
             ri_status_counts: HashMap::new(),
+            ri_awaiting_admission: BTreeSet::new(),
         };
         let ends: Vec<(Id, Arc<RouterInterface>)> =
             state.router_interfaces.iter().map(|(id, end)| (Arc::clone(id), Arc::clone(end))).collect();
@@ -72,6 +80,7 @@ impl AccountState {
             state.reschedule(id, end);
             state.index(id, end);
             state.count(end.status, true);
+            state.note_admission(id, end);
         }
         state
     }
@@ -97,6 +106,7 @@ impl AccountState {
         };
         self.count(end.status, true);
         self.reschedule(&id, &end);
+        self.note_admission(&id, &end);
         self.router_interfaces.insert(id, end);
     }
 
@@ -105,6 +115,16 @@ impl AccountState {
             self.unschedule(&id);
             self.unindex(&id, &old);
             self.count(old.status, false);
+            self.ri_awaiting_admission.remove(&id);
+        }
+    }
+
+    /// Keeps [`Self::ri_awaiting_admission`] in step with an end that was stored.
+    fn note_admission(&mut self, id: &Id, end: &RouterInterface) {
+        if end.awaits_admission() {
+            self.ri_awaiting_admission.insert(Arc::clone(id));
+        } else {
+            self.ri_awaiting_admission.remove(id);
         }
     }
 
@@ -226,6 +246,7 @@ impl AccountState {
             scanned.index(id, end);
             scanned.count(end.status, true);
             scanned.reschedule(id, end);
+            scanned.note_admission(id, end);
         }
         // The lists of `ri_by_counterpart` are in no particular order (sorted, not deduplicated: an end
         // listed twice is a fault too).
@@ -240,6 +261,7 @@ impl AccountState {
         (&scanned.ri_order, &scanned.ri_on_router, &scanned.ri_towards, &scanned.ri_status_counts)
             == (&self.ri_order, &self.ri_on_router, &self.ri_towards, &self.ri_status_counts)
             && sorted(&scanned.ri_by_counterpart) == sorted(&self.ri_by_counterpart)
+            && scanned.ri_awaiting_admission == self.ri_awaiting_admission
             && (&scanned.schedule, &scanned.due_of, &scanned.overdue, &scanned.overdue_of)
                 == (&self.schedule, &self.due_of, &self.overdue, &self.overdue_of)
     }
@@ -323,9 +345,22 @@ impl AccountState {
         self.ends(self.ri_by_counterpart.get(interface_id).into_iter().flatten())
     }
 
-    /// The ends that name an end of `account` as their opposite, or are linked to one.
-    pub fn router_interfaces_towards<'a>(&'a self, account: &str) -> impl Iterator<Item = &'a RouterInterface> + 'a {
-        self.ends(self.ri_towards.get(account).into_iter().flatten())
+    /// The ends that name an end of `account` as their opposite, or are linked to one, in the order of ids.
+    pub fn router_interfaces_towards<'a>(&'a self, account: &'a str) -> impl Iterator<Item = &'a RouterInterface> + 'a {
+        let ids = self.ri_towards.get(account);
+        // Each id of the index costs a search of the map of ends; when the account's ends are a good part
+        // of all (a resync lists them all), one walk of the map, which meets them in the same order, costs
+        // less.
+        let walk = ids.is_some_and(|ids| ids.len() * WALK_ALL_FROM_ONE_IN >= self.router_interfaces.len());
+        let walked =
+            walk.then(|| self.router_interfaces().filter(move |end| accounts_paired_with(end).any(|a| a == account)));
+        let looked_up = (!walk).then(|| self.ends(ids.into_iter().flatten()));
+        walked.into_iter().flatten().chain(looked_up.into_iter().flatten())
+    }
+
+    /// The ends that [`RouterInterface::awaits_admission`], in the order of ids.
+    pub fn router_interfaces_awaiting_admission(&self) -> impl Iterator<Item = &RouterInterface> {
+        self.ends(self.ri_awaiting_admission.iter())
     }
 
     /// The ends an index names.
@@ -422,4 +457,66 @@ fn accounts_paired_with(end: &RouterInterface) -> impl Iterator<Item = &str> {
     let linked = end.link.as_ref().map(|link| link.opposite.owner_id.as_str());
     let named = Some(end.opposite.owner_id.as_str()).filter(|owner| Some(*owner) != linked);
     linked.into_iter().chain(named).filter(|owner| !owner.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::model::{Link, OppositeConfig, Role};
+
+    /// An end of account 1 named `id` whose opposite is an end of `owner` (linked to it with `linked`).
+    fn end(id: &str, owner: &str, linked: bool, status: Status) -> RouterInterface {
+        let mut end = RouterInterface::sample(id, "1000000000000001", "vrt-a", Role::InitiatingSide);
+        end.opposite.owner_id = owner.into();
+        end.opposite.interface_id = format!("ri-of{id}");
+        end.status = status;
+        if linked {
+            let opposite = RouterInterface::sample(&format!("ri-of{id}"), owner, "vrt-b", Role::AcceptingSide).report();
+            end.link =
+                Some(Box::new(Link { own_suspended: false, intent_version: 0, settled_suspended: None, opposite }));
+        }
+        end
+    }
+
+    fn ids<'a>(ends: impl Iterator<Item = &'a RouterInterface>) -> Vec<&'a str> {
+        ends.map(|e| e.router_interface_id.as_str()).collect()
+    }
+
+    #[test]
+    fn the_ends_towards_an_account_are_the_same_whether_walked_or_looked_up() {
+        // Account 2 is paired with most ends (walked), account 3 with one (looked up), none with ri-5.
+        let (many, few) = ("1000000000000002", "1000000000000003");
+        let mut ends: Vec<RouterInterface> =
+            (0..20).map(|n| end(&format!("ri-{n:02}"), many, n % 2 == 0, Status::Activated)).collect();
+        ends[5].opposite = OppositeConfig::default();
+        ends.push(end("ri-30", few, true, Status::Activated));
+        ends.push(end("ri-31", few, false, Status::Idle));
+        let state = AccountState::from_snapshot(Snapshot {
+            router_interfaces: ends.into_iter().rev().map(Arc::new).collect(),
+            ..Snapshot::default()
+        });
+        let towards_many: Vec<String> = (0..20).filter(|n| *n != 5).map(|n| format!("ri-{n:02}")).collect();
+        assert_eq!(ids(state.router_interfaces_towards(many)), towards_many);
+        assert_eq!(ids(state.router_interfaces_towards(few)), ["ri-30", "ri-31"]);
+        assert_eq!(ids(state.router_interfaces_towards("1000000000000004")), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn the_ends_awaiting_admission_follow_their_changes() {
+        let mut state = AccountState::default();
+        let other = "1000000000000002";
+        state.apply(vec![
+            Change::PutRouterInterface(Arc::new(end("ri-a", other, false, Status::Connecting))),
+            Change::PutRouterInterface(Arc::new(end("ri-b", other, true, Status::Connecting))),
+            Change::PutRouterInterface(Arc::new(end("ri-c", other, false, Status::Idle))),
+            Change::PutRouterInterface(Arc::new(end("ri-d", other, false, Status::Connecting))),
+        ]);
+        assert_eq!(ids(state.router_interfaces_awaiting_admission()), ["ri-a", "ri-d"]);
+        state.apply(vec![
+            Change::PutRouterInterface(Arc::new(end("ri-a", other, true, Status::Connecting))),
+            Change::PutRouterInterface(Arc::new(end("ri-c", other, false, Status::Connecting))),
+            Change::DeleteRouterInterface("ri-d".into()),
+        ]);
+        assert_eq!(ids(state.router_interfaces_awaiting_admission()), ["ri-c"]);
+    }
 }

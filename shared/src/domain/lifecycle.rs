@@ -148,7 +148,7 @@ fn check_admission(acceptor: &RouterInterface, request: &ConnectRequest) -> Doma
 
 /// A connect that the acceptor refused or that timed out: back to Idle, saying why.
 pub fn fail_connect(end: &mut RouterInterface, why: &DomainError) {
-    if end.status == Status::Connecting && end.link.is_none() {
+    if end.awaits_admission() {
         end.status = Status::Idle;
         end.last_error = Some(Box::new(why.clone()));
         end.version += 1;

@@ -270,6 +270,11 @@ impl RouterInterface {
         super::catalog::bandwidth(&self.spec)
     }
 
+    /// Whether this is an initiator end whose connect the acceptor has not admitted yet.
+    pub fn awaits_admission(&self) -> bool {
+        self.status == Status::Connecting && self.link.is_none()
+    }
+
     /// What this end tells the other end.
     pub fn report(&self) -> EndReport {
         let link = self.link.as_ref();
