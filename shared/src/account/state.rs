@@ -40,8 +40,8 @@ pub struct AccountState {
     ri_by_counterpart: HashMap<String, Vec<Id>>,
     /// How many ends are in each status (statuses with none are absent), for /metrics without a scan.
     ri_status_counts: HashMap<Status, usize>,
-    /// The ends that [`RouterInterface::awaits_admission`]: what the connect timeout and a new peer link look
-    /// for, without a scan of every end.
+    /// The ends whose connect awaits admission ([`RouterInterface::awaits_admission`]): what the connect
+    /// timeout and a new peer link look for, without a scan of every end.
     ri_awaiting_admission: BTreeSet<Id>,
 }
 
@@ -358,7 +358,7 @@ impl AccountState {
         walked.into_iter().flatten().chain(looked_up.into_iter().flatten())
     }
 
-    /// The ends that [`RouterInterface::awaits_admission`], in the order of ids.
+    /// The ends whose connect awaits admission ([`RouterInterface::awaits_admission`]), in the order of ids.
     pub fn router_interfaces_awaiting_admission(&self) -> impl Iterator<Item = &RouterInterface> {
         self.ends(self.ri_awaiting_admission.iter())
     }
@@ -484,7 +484,7 @@ mod tests {
 
     #[test]
     fn the_ends_towards_an_account_are_the_same_whether_walked_or_looked_up() {
-        // Account 2 is paired with most ends (walked), account 3 with one (looked up), none with ri-5.
+        // Account 2 is paired with most ends (walked), account 3 with two (looked up), no account with ri-05.
         let (many, few) = ("1000000000000002", "1000000000000003");
         let mut ends: Vec<RouterInterface> =
             (0..20).map(|n| end(&format!("ri-{n:02}"), many, n % 2 == 0, Status::Activated)).collect();
