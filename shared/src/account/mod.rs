@@ -286,7 +286,7 @@ impl Account {
         }
         if !changes.is_empty() {
             let events = events_of(&inner.state, &changes);
-            inner.state.apply(changes.clone());
+            inner.state.apply(&mut changes);
             inner.applied += 1;
             inner.queued.push(Queued { changes, events });
         }
@@ -414,7 +414,9 @@ fn events_of(state: &AccountState, changes: &[Change]) -> Vec<Event> {
     changes
         .iter()
         .filter_map(|change| match change {
-            Change::PutRouterInterface(ri) => Some(Event::Changed(Arc::clone(ri))),
+            Change::PutRouterInterface(ri) | Change::PutRouterInterfaceState(ri) => {
+                Some(Event::Changed(Arc::clone(ri)))
+            }
             Change::DeleteRouterInterface(id) => {
                 state.router_interface("router_interface_id", id).ok().map(|ri| Event::Deleted(Arc::new(ri.clone())))
             }

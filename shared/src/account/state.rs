@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::billing::{self, AccountBilling, Due, Order};
 use crate::domain::model::{RouteEntry, RouterInterface, Status, Vbr, Vpc};
 use crate::domain::{DomainError, DomainResult, ids};
-use crate::store::{Change, ClientTokenRecord, Snapshot};
+use crate::store::{self, Change, ClientTokenRecord, Snapshot};
 
 /// An end's id, one allocation shared by the map of ends and every index that names the end.
 type Id = Arc<str>;
@@ -86,11 +86,16 @@ impl AccountState {
     }
 
     /// Stores an end and keeps the look-ups in step, touching only those whose key changed: most changes
-    /// of an end (its status, its view of the other end) move it in none but the status counts.
-    fn put_end(&mut self, end: Arc<RouterInterface>) {
+    /// of an end (its status, its view of the other end) move it in none but the status counts. Returns
+    /// whether the end it replaces had the same configuration.
+    fn put_end(&mut self, end: Arc<RouterInterface>) -> bool {
         let stored = self.router_interfaces.get_key_value(end.router_interface_id.as_str());
+        let mut same_configuration = false;
         let id = match stored.map(|(id, old)| (Arc::clone(id), Arc::clone(old))) {
             Some((id, old)) => {
+                // Compared here, where the end was just copied to make the new one, rather than at the
+                // commit, when a large batch has long pushed it out of the processor's caches.
+                same_configuration = store::same_configuration(&old, &end);
                 self.count(old.status, false);
                 if !same_place(&old, &end) {
                     self.unindex(&id, &old);
@@ -108,6 +113,7 @@ impl AccountState {
         self.reschedule(&id, &end);
         self.note_admission(&id, &end);
         self.router_interfaces.insert(id, end);
+        same_configuration
     }
 
     fn delete_end(&mut self, id: &str) {
@@ -204,35 +210,44 @@ impl AccountState {
         }
     }
 
-    /// Makes committed changes visible.
-    pub fn apply(&mut self, changes: Vec<Change>) {
+    /// Makes changes visible, and leaves them as the store is to write them: a put of an end whose
+    /// configuration is that of the end it replaces becomes a put of its state alone.
+    pub fn apply(&mut self, changes: &mut [Change]) {
         for change in changes {
             match change {
                 Change::PutVpc(v) => {
-                    self.vpcs.insert(v.vpc_id.clone(), v);
+                    self.vpcs.insert(v.vpc_id.clone(), v.clone());
                 }
                 Change::DeleteVpc(id) => {
-                    self.vpcs.remove(&id);
+                    self.vpcs.remove(id);
                 }
                 Change::PutVbr(v) => {
-                    self.vbrs.insert(v.vbr_id.clone(), v);
+                    self.vbrs.insert(v.vbr_id.clone(), v.clone());
                 }
                 Change::DeleteVbr(id) => {
-                    self.vbrs.remove(&id);
+                    self.vbrs.remove(id);
                 }
-                Change::PutRouterInterface(ri) => self.put_end(ri),
-                Change::DeleteRouterInterface(id) => self.delete_end(&id),
+                Change::PutRouterInterface(ri) => {
+                    let ri = Arc::clone(ri);
+                    if self.put_end(Arc::clone(&ri)) {
+                        *change = Change::PutRouterInterfaceState(ri);
+                    }
+                }
+                Change::PutRouterInterfaceState(ri) => {
+                    self.put_end(Arc::clone(ri));
+                }
+                Change::DeleteRouterInterface(id) => self.delete_end(id),
                 Change::PutRouteEntry(e) => {
-                    self.route_entries.insert(e.route_entry_id.clone(), e);
+                    self.route_entries.insert(e.route_entry_id.clone(), e.clone());
                 }
                 Change::DeleteRouteEntry(id) => {
-                    self.route_entries.remove(&id);
+                    self.route_entries.remove(id);
                 }
                 Change::PutClientToken(key, record) => {
-                    self.client_tokens.insert(key, record);
+                    self.client_tokens.insert(key.clone(), record.clone());
                 }
-                Change::PutAccountBilling(billing) => self.billing = billing,
-                Change::PutOrder(order) => self.orders.push(order),
+                Change::PutAccountBilling(billing) => self.billing = billing.clone(),
+                Change::PutOrder(order) => self.orders.push(order.clone()),
             }
         }
         // Every test, fuzz case and simulated step checks the look-ups against a scan.
@@ -505,18 +520,38 @@ mod tests {
     fn the_ends_awaiting_admission_follow_their_changes() {
         let mut state = AccountState::default();
         let other = "1000000000000002";
-        state.apply(vec![
+        state.apply(&mut [
             Change::PutRouterInterface(Arc::new(end("ri-a", other, false, Status::Connecting))),
             Change::PutRouterInterface(Arc::new(end("ri-b", other, true, Status::Connecting))),
             Change::PutRouterInterface(Arc::new(end("ri-c", other, false, Status::Idle))),
             Change::PutRouterInterface(Arc::new(end("ri-d", other, false, Status::Connecting))),
         ]);
         assert_eq!(ids(state.router_interfaces_awaiting_admission()), ["ri-a", "ri-d"]);
-        state.apply(vec![
+        state.apply(&mut [
             Change::PutRouterInterface(Arc::new(end("ri-a", other, true, Status::Connecting))),
             Change::PutRouterInterface(Arc::new(end("ri-c", other, false, Status::Connecting))),
             Change::DeleteRouterInterface("ri-d".into()),
         ]);
         assert_eq!(ids(state.router_interfaces_awaiting_admission()), ["ri-c"]);
+    }
+
+    #[test]
+    fn a_put_that_leaves_an_ends_configuration_as_it_was_is_left_for_the_store_as_a_put_of_its_state() {
+        let mut state = AccountState::default();
+        let other = "1000000000000002";
+        let kind = |change: &Change| match change {
+            Change::PutRouterInterface(_) => "whole",
+            Change::PutRouterInterfaceState(_) => "state",
+            _ => "other",
+        };
+        let made = end("ri-a", other, false, Status::Idle);
+        let connecting = RouterInterface { status: Status::Connecting, version: 2, ..made.clone() };
+        let renamed = RouterInterface { name: "renamed".into(), ..connecting.clone() };
+        let linked = end("ri-a", other, true, Status::Activated);
+        let mut changes =
+            [&made, &connecting, &renamed, &linked, &linked].map(|ri| Change::PutRouterInterface(Arc::new(ri.clone())));
+        state.apply(&mut changes);
+        assert_eq!(changes.each_ref().map(kind), ["whole", "state", "whole", "whole", "state"]);
+        assert_eq!(*state.router_interface("router_interface_id", "ri-a").unwrap(), linked);
     }
 }

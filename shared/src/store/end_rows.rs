@@ -233,10 +233,10 @@ pub(super) fn configuration(ri: &RouterInterface) -> RouterInterface {
     config
 }
 
-/// Whether two records of one end have the same configuration row, without building either: the store
-/// compares each end it writes with the record it wrote before. Every field is named, so that a new one
-/// must be placed on one side or the other.
-pub(super) fn same_configuration(a: &RouterInterface, b: &RouterInterface) -> bool {
+/// Whether two records of one end have the same configuration row, without building either: the account's
+/// state compares each end it applies with the one it replaces (see `Change::PutRouterInterfaceState`).
+/// Every field is named, so that a new one must be placed on one side or the other.
+pub fn same_configuration(a: &RouterInterface, b: &RouterInterface) -> bool {
     let RouterInterface {
         router_interface_id,
         owner_id,

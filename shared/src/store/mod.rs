@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::billing::{AccountBilling, Order};
 use crate::domain::model::{RouteEntry, RouterInterface, Vbr, Vpc};
 
+pub use end_rows::same_configuration;
 pub use sqlite::SqliteStore;
 
 /// The first answer to a mutating call made with a client token.
@@ -30,6 +31,10 @@ pub enum Change {
     PutVbr(Vbr),
     DeleteVbr(String),
     PutRouterInterface(Arc<RouterInterface>),
+    /// A router interface whose configuration (every field but its connection's state) is the one put
+    /// before: most changes of an end are steps of its connection, and only their state needs writing.
+    /// The account's state tells, as it applies a put, by comparing with the end it replaces.
+    PutRouterInterfaceState(Arc<RouterInterface>),
     DeleteRouterInterface(String),
     PutRouteEntry(RouteEntry),
     DeleteRouteEntry(String),

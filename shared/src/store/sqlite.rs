@@ -1,7 +1,6 @@
 //! The embedded store: one SQLite file per service, WAL mode, `synchronous = FULL` so that a commit is
 //! on disk before the call that made it returns.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -9,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::end_rows::{EndState, configuration, same_configuration};
+use super::end_rows::{EndState, configuration};
 use super::{Change, Snapshot, Store, StoreError};
 use crate::domain::model::RouterInterface;
 
@@ -46,10 +45,6 @@ const WAL_PAGES_BEFORE_CHECKPOINT: i64 = 10_000;
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Option<Connection>,
-    /// The record last written of each end (shared with the account's state, so it costs little), so that
-    /// its configuration row is written only when it changed: most changes of an end are steps of its
-    /// connection, which leave it as it was.
-    written: HashMap<String, Arc<RouterInterface>>,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -95,7 +90,7 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", i64::try_from(n + 1).unwrap_or(i64::MAX))?;
             tx.commit()?;
         }
-        Ok(Self { conn: Some(conn), written: HashMap::new() })
+        Ok(Self { conn: Some(conn) })
     }
 
     fn conn(&mut self) -> Result<&mut Connection, StoreError> {
@@ -107,8 +102,7 @@ impl SqliteStore {
     /// memory: a join sought each end's state at random, which at 100,000 ends read the state table's pages
     /// from the file over and over (SQLite's share of a restart fell from 37 % to 12 % without it).
     fn load_router_interfaces(&mut self) -> Result<Vec<Arc<RouterInterface>>, StoreError> {
-        let Self { conn, written } = self;
-        let conn = open(conn)?;
+        let conn = self.conn()?;
         let mut ends: Vec<(String, RouterInterface)> = load_table(conn, "router_interface_configs")?;
         // The ends in the order of their ids: SQLite orders text by its bytes, as `str` does.
         let mut by_id: Vec<usize> = (0..ends.len()).collect();
@@ -133,15 +127,7 @@ impl SqliteStore {
         if let Some(end) = next.next() {
             return Err(missing(&ends[end].0));
         }
-        written.clear();
-        Ok(ends
-            .into_iter()
-            .map(|(id, ri)| {
-                let ri = Arc::new(ri);
-                written.insert(id, Arc::clone(&ri));
-                ri
-            })
-            .collect())
+        Ok(ends.into_iter().map(|(_, ri)| Arc::new(ri)).collect())
     }
 }
 
@@ -216,30 +202,27 @@ fn in_order_of_ids(changes: &[Change]) -> Vec<&Change> {
 
 fn end_of(change: &Change) -> Option<&str> {
     match change {
-        Change::PutRouterInterface(ri) => Some(ri.router_interface_id.as_str()),
+        Change::PutRouterInterface(ri) | Change::PutRouterInterfaceState(ri) => Some(ri.router_interface_id.as_str()),
         Change::DeleteRouterInterface(id) => Some(id.as_str()),
         _ => None,
     }
 }
 
-/// Writes `ri` as its two rows, the configuration row only when `before` (the record written last, when
-/// known) has another.
-fn put_router_interface(
-    tx: &Transaction<'_>,
-    ri: &RouterInterface,
-    before: Option<&RouterInterface>,
-) -> Result<(), StoreError> {
-    let id = ri.router_interface_id.as_str();
-    if !before.is_some_and(|before| same_configuration(before, ri)) {
-        put(tx, "router_interface_configs", id, &configuration(ri))?;
-    }
-    put(tx, "router_interface_states", id, &EndState::of(ri))
+/// Writes `ri` as its two rows.
+fn put_router_interface(tx: &Transaction<'_>, ri: &RouterInterface) -> Result<(), StoreError> {
+    put(tx, "router_interface_configs", &ri.router_interface_id, &configuration(ri))?;
+    put_router_interface_state(tx, ri)
+}
+
+/// Writes `ri`'s state row alone: its configuration row is the one written before.
+fn put_router_interface_state(tx: &Transaction<'_>, ri: &RouterInterface) -> Result<(), StoreError> {
+    put(tx, "router_interface_states", &ri.router_interface_id, &EndState::of(ri))
 }
 
 /// Migration 4: each end, stored until then as one whole record, becomes its two rows.
 fn split_router_interfaces(tx: &Transaction<'_>) -> Result<(), StoreError> {
     for (_, ri) in load_table::<RouterInterface>(tx, "router_interface_configs")? {
-        put_router_interface(tx, &ri, None)?;
+        put_router_interface(tx, &ri)?;
     }
     Ok(())
 }
@@ -263,26 +246,18 @@ impl Store for SqliteStore {
         if changes.is_empty() {
             return Ok(());
         }
-        let Self { conn, written } = self;
-        let tx = open(conn)?.transaction()?;
-        // The ends this commit writes (None: deleted), noted as written once it is durable.
-        let mut writing: HashMap<&str, Option<&Arc<RouterInterface>>> = HashMap::new();
+        let tx = self.conn()?.transaction()?;
         for change in in_order_of_ids(changes) {
             match change {
                 Change::PutVpc(v) => put(&tx, "vpcs", &v.vpc_id, v)?,
                 Change::DeleteVpc(id) => delete(&tx, "vpcs", id)?,
                 Change::PutVbr(v) => put(&tx, "vbrs", &v.vbr_id, v)?,
                 Change::DeleteVbr(id) => delete(&tx, "vbrs", id)?,
-                Change::PutRouterInterface(ri) => {
-                    let id = ri.router_interface_id.as_str();
-                    let before = writing.get(id).copied().unwrap_or_else(|| written.get(id));
-                    put_router_interface(&tx, ri, before.map(|b| &**b))?;
-                    writing.insert(id, Some(ri));
-                }
+                Change::PutRouterInterface(ri) => put_router_interface(&tx, ri)?,
+                Change::PutRouterInterfaceState(ri) => put_router_interface_state(&tx, ri)?,
                 Change::DeleteRouterInterface(id) => {
                     delete(&tx, "router_interface_configs", id)?;
                     delete(&tx, "router_interface_states", id)?;
-                    writing.insert(id, None);
                 }
                 Change::PutRouteEntry(e) => put(&tx, "route_entries", &e.route_entry_id, e)?,
                 Change::DeleteRouteEntry(id) => delete(&tx, "route_entries", id)?,
@@ -292,17 +267,6 @@ impl Store for SqliteStore {
             }
         }
         tx.commit()?;
-        for (id, ri) in writing {
-            match (ri, written.get_mut(id)) {
-                (Some(ri), Some(before)) => *before = Arc::clone(ri),
-                (Some(ri), None) => {
-                    written.insert(id.to_owned(), Arc::clone(ri));
-                }
-                (None, _) => {
-                    written.remove(id);
-                }
-            }
-        }
         Ok(())
     }
 
@@ -395,7 +359,6 @@ mod tests {
         a.status = Status::Connecting;
         store.commit(&[put_end(&a)]).unwrap();
         store.close().unwrap();
-        // Reopened, the store knows the configurations only from what it loaded.
         let mut store = SqliteStore::open(&dir, true).unwrap();
         assert_eq!(loaded_ends(&mut store), vec![a.clone(), b.clone()]);
         a.status = Status::Activated;
@@ -410,7 +373,7 @@ mod tests {
     }
 
     #[test]
-    fn a_step_of_a_connection_rewrites_the_state_row_only() {
+    fn a_put_of_an_ends_state_rewrites_its_state_row_only() {
         let mut store = SqliteStore::in_memory().unwrap();
         let mut ri = end("ri-a");
         store.commit(&[put_end(&ri)]).unwrap();
@@ -421,7 +384,7 @@ mod tests {
             .execute("UPDATE router_interface_configs SET body = json_set(body, '$.x', 1)", [])
             .unwrap();
         (ri.status, ri.version) = (Status::Connecting, 2);
-        store.commit(&[put_end(&ri)]).unwrap();
+        store.commit(&[Change::PutRouterInterfaceState(Arc::new(ri.clone()))]).unwrap();
         let config = "SELECT json_extract(body, '$.x') || '' FROM router_interface_configs";
         assert_eq!(query(&mut store, config), "1", "the configuration row was not written");
         assert_eq!(
