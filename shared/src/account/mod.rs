@@ -223,8 +223,8 @@ impl Account {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave half-applied state: changes are applied to memory in
-        // one step. So a poisoned lock is safe to keep using.
+        // A panic while holding the lock cannot leave half-applied state: a call's changes are applied to
+        // memory together, by code that does not fail on them. So a poisoned lock is safe to keep using.
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 

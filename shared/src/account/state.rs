@@ -227,14 +227,14 @@ impl AccountState {
                 Change::DeleteVbr(id) => {
                     self.vbrs.remove(id);
                 }
-                Change::PutRouterInterface(ri) => {
+                // Whichever put it was, the comparison decides.
+                Change::PutRouterInterface(ri) | Change::PutRouterInterfaceState(ri) => {
                     let ri = Arc::clone(ri);
-                    if self.put_end(Arc::clone(&ri)) {
-                        *change = Change::PutRouterInterfaceState(ri);
-                    }
-                }
-                Change::PutRouterInterfaceState(ri) => {
-                    self.put_end(Arc::clone(ri));
+                    *change = if self.put_end(Arc::clone(&ri)) {
+                        Change::PutRouterInterfaceState(ri)
+                    } else {
+                        Change::PutRouterInterface(ri)
+                    };
                 }
                 Change::DeleteRouterInterface(id) => self.delete_end(id),
                 Change::PutRouteEntry(e) => {
@@ -553,5 +553,9 @@ mod tests {
         state.apply(&mut changes);
         assert_eq!(changes.each_ref().map(kind), ["whole", "state", "whole", "whole", "state"]);
         assert_eq!(*state.router_interface("router_interface_id", "ri-a").unwrap(), linked);
+        // A put said to be of the state alone that changes the configuration is written whole.
+        let mut changes = [Change::PutRouterInterfaceState(Arc::new(renamed))];
+        state.apply(&mut changes);
+        assert_eq!(changes.each_ref().map(kind), ["whole"]);
     }
 }

@@ -71,7 +71,9 @@ pub enum StoreError {
 
 pub trait Store: Send {
     fn load(&mut self) -> Result<Snapshot, StoreError>;
-    /// Writes `changes` atomically and durably (synced to disk) before returning.
+    /// Writes `changes` atomically and durably (synced to disk) before returning. A
+    /// [`Change::PutRouterInterfaceState`] may leave the end's configuration as an earlier put (in this
+    /// commit or one before) stored it.
     fn commit(&mut self, changes: &[Change]) -> Result<(), StoreError>;
     /// Flushes and closes; called once at shutdown.
     fn close(&mut self) -> Result<(), StoreError>;

@@ -93,8 +93,9 @@ impl SqliteStore {
         Ok(Self { conn: Some(conn) })
     }
 
+    /// The connection, unless the store was closed.
     fn conn(&mut self) -> Result<&mut Connection, StoreError> {
-        open(&mut self.conn)
+        self.conn.as_mut().ok_or_else(|| StoreError::Backend("the store is closed".into()))
     }
 
     /// The stored ends, each put together from its two rows, in the order they were made. Each table is
@@ -129,12 +130,6 @@ impl SqliteStore {
         }
         Ok(ends.into_iter().map(|(_, ri)| Arc::new(ri)).collect())
     }
-}
-
-/// The connection, unless the store was closed (a free function, so that callers can borrow the store's other
-/// fields beside it).
-fn open(conn: &mut Option<Connection>) -> Result<&mut Connection, StoreError> {
-    conn.as_mut().ok_or_else(|| StoreError::Backend("the store is closed".into()))
 }
 
 fn parse<T: DeserializeOwned>(id: &str, body: &str) -> Result<T, StoreError> {
