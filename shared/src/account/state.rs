@@ -77,12 +77,17 @@ impl AccountState {
         let ends: Vec<(Id, Arc<RouterInterface>)> =
             state.router_interfaces.iter().map(|(id, end)| (Arc::clone(id), Arc::clone(end))).collect();
         for (id, end) in &ends {
-            state.reschedule(id, end);
-            state.index(id, end);
-            state.count(end.status, true);
-            state.note_admission(id, end);
+            state.enter_in_look_ups(id, end);
         }
         state
+    }
+
+    /// Enters an end not entered yet in every look-up and the billing schedule.
+    fn enter_in_look_ups(&mut self, id: &Id, end: &RouterInterface) {
+        self.reschedule(id, end);
+        self.index(id, end);
+        self.count(end.status, true);
+        self.note_admission(id, end);
     }
 
     /// Stores an end and keeps the look-ups in step, touching only those whose key changed: most changes
@@ -93,8 +98,8 @@ impl AccountState {
         let mut same_configuration = false;
         let id = match stored.map(|(id, old)| (Arc::clone(id), Arc::clone(old))) {
             Some((id, old)) => {
-                // Compared here, where the end was just copied to make the new one, rather than at the
-                // commit, when a large batch has long pushed it out of the processor's caches.
+                // Compared here, sooner after the call copied the end to make the new one than the commit,
+                // which comes after a whole batch (thousands of ends in a resync) has gone through the caches.
                 same_configuration = store::same_configuration(&old, &end);
                 self.count(old.status, false);
                 if !same_place(&old, &end) {
@@ -258,10 +263,7 @@ impl AccountState {
     fn indexes_agree(&self) -> bool {
         let mut scanned = Self::default();
         for (id, end) in &self.router_interfaces {
-            scanned.index(id, end);
-            scanned.count(end.status, true);
-            scanned.reschedule(id, end);
-            scanned.note_admission(id, end);
+            scanned.enter_in_look_ups(id, end);
         }
         // The lists of `ri_by_counterpart` are in no particular order (sorted, not deduplicated: an end
         // listed twice is a fault too).
