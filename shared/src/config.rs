@@ -264,7 +264,8 @@ impl CredentialSource {
 /// Where the service runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Runtime {
-    /// A real process: store calls run on the blocking pool and every commit is synced to disk.
+    /// A real process: calls await their commits, which a round on the blocking pool writes, and every
+    /// commit is synced to disk.
     #[default]
     Process,
     /// Inside a deterministic simulator: store calls run inline on the simulated scheduler, and commits

@@ -329,15 +329,17 @@ pub async fn bind_and_announce(config: &ServiceConfig) -> Result<TcpListener, Se
     Ok(listener)
 }
 
-/// Threads that run account calls (which may wait for the disk). Every thread that allocates keeps memory
-/// of its own in the allocator, and tokio's default (512) let a busy service hold several times its live
-/// data; 32 keep 32 callers' calls moving (a commit takes every change waiting for it: group commit).
-const ACCOUNT_CALL_THREADS: usize = 32;
+/// Threads of tokio's blocking pool: account calls run on the runtime's workers, and the pool runs the
+/// account's round of commits (one at a time) and the peer link's address look-ups, which may hang while
+/// a name server is away (so there is room for several beside the round). Every thread that allocates
+/// keeps memory of its own in the allocator; tokio's default (512) once let a busy service hold several
+/// times its live data.
+const BLOCKING_THREADS: usize = 16;
 
 /// A service binary's whole life on its own runtime: bind, serve until SIGINT or SIGTERM.
 pub fn run(defaults: &Defaults, config: ServiceConfig, role: &dyn Role) -> ExitCode {
     let runtime =
-        tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(ACCOUNT_CALL_THREADS).build();
+        tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(BLOCKING_THREADS).build();
     match runtime {
         Ok(runtime) => runtime.block_on(main(defaults, config, role)),
         Err(e) => {

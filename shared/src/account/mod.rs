@@ -2,11 +2,12 @@
 //! operation on it, commits the operation's changes durably, and answers (or publishes) nothing before
 //! they are on disk.
 //!
-//! Group commit: a call applies its changes to memory under the state lock and queues them; whichever
-//! waiting call next holds the store commits what is queued in one transaction (one fsync; about 25,000
-//! changes at most, so that the effects of a large burst go out in steps) while new calls keep applying.
-//! Every answer, reads included, waits until what it saw is on disk, so no caller and no peer ever sees a
-//! change a crash could take back.
+//! Group commit: a call applies its changes to memory under the state lock and queues them; what is
+//! queued is committed in one transaction (one fsync; about 25,000 changes at most, so that the effects of
+//! a large burst go out in steps) while new calls keep applying. A call on the async runtime
+//! ([`Account::call`]) leaves the commit to a round on the blocking pool and awaits it (`waiting`); a
+//! call made directly commits the queue itself when no other call is. Every answer, reads included, waits
+//! until what it saw is on disk, so no caller and no peer ever sees a change a crash could take back.
 
 mod billing;
 mod feed;
@@ -17,6 +18,7 @@ mod router_interfaces;
 mod routes;
 mod state;
 mod vpcs;
+mod waiting;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -87,8 +89,14 @@ pub struct Account {
     clock: Arc<dyn Clock>,
     prices: Arc<PriceTable>,
     inner: Arc<Mutex<Inner>>,
-    /// Held by the call that is committing the queue.
+    /// Held by whoever is committing the queue: a call, or a round of commits.
     store: Arc<Mutex<Box<dyn Store>>>,
+    /// Told after each commit and rollback, for calls that wait on the async runtime.
+    committed: Arc<tokio::sync::watch::Sender<()>>,
+    /// Whether a round of commits runs on the blocking pool for such calls.
+    committing: Arc<std::sync::atomic::AtomicBool>,
+    /// Set only on the handle a call's closure gets from [`Account::call`].
+    deferral: waiting::Deferral,
     events: broadcast::Sender<Event>,
     /// Each live [`ChangeFeed`]'s inbox, which every commit's events go into (a broadcast ring would
     /// overflow on a commit of more events than it holds).
@@ -112,8 +120,11 @@ struct Inner {
     durable: u64,
     /// Applied but not yet on disk, oldest first: changes `durable + 1 ..= applied`.
     queued: Vec<Queued>,
-    /// Bumped when a commit fails and memory goes back to what is on disk: answers computed before are void.
+    /// Bumped when a commit fails and memory goes back to what is on disk: answers computed before that saw
+    /// changes not on disk then are void.
     epoch: u64,
+    /// The last change on disk when each past epoch ended, by epoch.
+    epoch_ends: Vec<u64>,
 }
 
 /// One call's changes waiting for the disk, and the events they publish once there.
@@ -164,8 +175,18 @@ impl Account {
             account_id: account_id.into(),
             clock,
             prices: billing.prices,
-            inner: Arc::new(Mutex::new(Inner { state, applied: 0, durable: 0, queued: Vec::new(), epoch: 0 })),
+            inner: Arc::new(Mutex::new(Inner {
+                state,
+                applied: 0,
+                durable: 0,
+                queued: Vec::new(),
+                epoch: 0,
+                epoch_ends: Vec::new(),
+            })),
             store: Arc::new(Mutex::new(store)),
+            committed: Arc::new(tokio::sync::watch::channel(()).0),
+            committing: Arc::default(),
+            deferral: waiting::Deferral::default(),
             events: broadcast::channel(EVENT_BACKLOG).0,
             peers: Arc::default(),
             inline_calls: false,
@@ -231,13 +252,14 @@ impl Account {
     /// Answers a read from the current state, once everything it saw is on disk.
     pub fn read<T>(&self, query: impl Fn(&AccountState, &Context) -> T) -> T {
         loop {
-            let (answer, seen) = {
+            let (answer, seen, deferred) = {
                 let inner = self.lock();
                 let ctx = self.context(&inner.state);
-                (query(&inner.state, &ctx), seen(&inner))
+                (query(&inner.state, &ctx), seen(&inner), self.deferral.note(&inner))
             };
-            // A failed commit rolled back what the answer saw: ask again.
-            if self.until_durable(seen).is_ok() {
+            // A failed commit rolled back what the answer saw: ask again (a call that defers its wait
+            // learns it at its end, and fails, as its closure cannot run twice).
+            if deferred || self.until_durable(seen).is_ok() {
                 return answer;
             }
         }
@@ -257,6 +279,10 @@ impl Account {
     {
         text::client_token(client_token)?;
         let mut inner = self.lock();
+        if self.deferral.voided(&inner) {
+            // An earlier answer of this call saw changes a failed commit took back: it changes nothing more.
+            return Err(not_stored("an earlier change failed to commit"));
+        }
         let ctx = self.context(&inner.state);
         let token_key = (!client_token.is_empty()).then(|| format!("{operation}/{client_token}"));
         let fingerprint = fingerprint(request);
@@ -296,8 +322,11 @@ impl Account {
     /// Gives `answer`, computed from `inner`, once what it saw is on disk.
     fn answer_when_durable<T>(&self, inner: MutexGuard<'_, Inner>, answer: DomainResult<T>) -> DomainResult<T> {
         let seen = seen(&inner);
+        let deferred = self.deferral.note(&inner);
         drop(inner);
-        self.until_durable(seen)?;
+        if !deferred {
+            self.until_durable(seen)?;
+        }
         answer
     }
 
@@ -310,39 +339,47 @@ impl Account {
             }
             let mut store = self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             // While this call waited for the store, another may have committed its changes.
-            let (batch, last) = {
-                let mut inner = self.lock();
-                if let Some(settled) = inner.settled(seen) {
-                    return settled;
-                }
-                inner.next_commit()
-            };
-            let mut changes = Vec::new();
-            let mut events = Vec::new();
-            for queued in batch {
-                changes.extend(queued.changes);
-                events.extend(queued.events);
+            if let Some(settled) = self.lock().settled(seen) {
+                return settled;
             }
-            let started = std::time::Instant::now();
-            let committed = store.commit(&changes);
-            tracing::debug!(changes = changes.len(), took_ms = started.elapsed().as_secs_f64() * 1000.0, "commit");
-            let mut inner = self.lock();
-            if let Err(e) = committed {
-                tracing::error!(error = %e, "commit failed; going back to what is on disk");
-                self.roll_back(&mut inner, store.as_mut());
-                return Err(not_stored(&e.to_string()));
-            }
-            inner.durable = last;
-            // Published in commit order (one committer at a time). No subscriber is fine.
-            if !events.is_empty() {
-                let mut feeds = self.feeds.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                // A feed that was dropped is forgotten here.
-                feeds.retain(|feed| feed.upgrade().map(|inbox| inbox.put(&events)).is_some());
-            }
-            for event in events {
-                let _ = self.events.send(event);
-            }
+            self.commit_next(store.as_mut())?;
         }
+    }
+
+    /// Commits the next batch of the queue, if any, with the store held, and publishes its events. After a
+    /// failure, memory is back to what is on disk and the queue is void.
+    fn commit_next(&self, store: &mut dyn Store) -> DomainResult<()> {
+        let (batch, last) = self.lock().next_commit();
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut changes = Vec::new();
+        let mut events = Vec::new();
+        for queued in batch {
+            changes.extend(queued.changes);
+            events.extend(queued.events);
+        }
+        let started = std::time::Instant::now();
+        let committed = store.commit(&changes);
+        tracing::debug!(changes = changes.len(), took_ms = started.elapsed().as_secs_f64() * 1000.0, "commit");
+        if let Err(e) = committed {
+            tracing::error!(error = %e, "commit failed; going back to what is on disk");
+            self.roll_back(&mut self.lock(), store);
+            return Err(not_stored(&e.to_string()));
+        }
+        // Published in commit order (one committer at a time), before any answer that waited for them is
+        // given. No subscriber is fine.
+        if !events.is_empty() {
+            let mut feeds = self.feeds.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // A feed that was dropped is forgotten here.
+            feeds.retain(|feed| feed.upgrade().map(|inbox| inbox.put(&events)).is_some());
+        }
+        for event in events {
+            let _ = self.events.send(event);
+        }
+        self.lock().durable = last;
+        self.committed.send_replace(());
+        Ok(())
     }
 
     /// After a failed commit: memory goes back to what the disk holds, and every queued change is void.
@@ -357,8 +394,10 @@ impl Account {
             }
         }
         inner.queued.clear();
+        inner.epoch_ends.push(inner.durable);
         inner.durable = inner.applied;
         inner.epoch += 1;
+        self.committed.send_replace(());
     }
 
     /// Closes the store cleanly.
@@ -393,11 +432,12 @@ impl Inner {
 
     /// Whether `seen` is settled: on disk (`Ok`), or voided by a failed commit (`Err`).
     fn settled(&self, seen: Seen) -> Option<DomainResult<()>> {
-        if self.epoch != seen.epoch {
-            Some(Err(not_stored("an earlier change failed to commit")))
-        } else {
-            (self.durable >= seen.applied).then_some(Ok(()))
+        if seen.epoch == self.epoch {
+            return (self.durable >= seen.applied).then_some(Ok(()));
         }
+        // A failed commit ended that epoch: what was on disk then stays; the rest went back.
+        let on_disk_then = self.epoch_ends.get(seen.epoch as usize).copied().unwrap_or_default();
+        Some(if seen.applied <= on_disk_then { Ok(()) } else { Err(not_stored("an earlier change failed to commit")) })
     }
 }
 
@@ -432,21 +472,6 @@ fn fingerprint(request: &impl Serialize) -> u64 {
 }
 
 impl Account {
-    /// Runs an account call off the async runtime: it may wait for the disk.
-    pub async fn call<T, F>(&self, call: F) -> DomainResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Account) -> DomainResult<T> + Send + 'static,
-    {
-        if self.inline_calls {
-            return call(self);
-        }
-        let account = self.clone();
-        tokio::task::spawn_blocking(move || call(&account))
-            .await
-            .map_err(|e| DomainError::internal(format!("the call failed: {e}")))?
-    }
-
     /// Limits how many public calls may use the account at once.
     #[must_use]
     pub fn with_limits(mut self, limits: Limits) -> Self {
@@ -462,8 +487,8 @@ impl Account {
         &self.metrics
     }
 
-    /// Runs calls on the caller's task instead of the blocking pool: a deterministic simulator needs every
-    /// step on its own scheduler.
+    /// Runs calls, commits included, on the caller's task, each waiting for the disk itself: a deterministic
+    /// simulator needs every step on its own scheduler.
     #[must_use]
     pub fn with_inline_calls(mut self) -> Self {
         self.inline_calls = true;
@@ -543,15 +568,18 @@ mod group_commit_tests {
         fn create_vpc(&self, n: u8) -> mpsc::Receiver<DomainResult<VpcCreated>> {
             let (tx, rx) = mpsc::channel();
             let account = self.account.clone();
-            std::thread::spawn(move || {
-                let cmd = NewVpc {
-                    region_id: "cn-hangzhou".into(),
-                    cidr_block: format!("10.{n}.0.0/16"),
-                    ..NewVpc::default()
-                };
-                tx.send(account.create_vpc(cmd, "")).unwrap();
-            });
+            std::thread::spawn(move || tx.send(account.create_vpc(new_vpc(n), "")).unwrap());
             rx
+        }
+
+        /// Creates a VPC in a task on `runtime`, as the services' calls run.
+        fn create_vpc_on(
+            &self,
+            runtime: &tokio::runtime::Runtime,
+            n: u8,
+        ) -> tokio::task::JoinHandle<DomainResult<VpcCreated>> {
+            let account = self.account.clone();
+            runtime.spawn(async move { account.call(move |a| a.create_vpc(new_vpc(n), "")).await })
         }
 
         fn vpc_count(&self) -> usize {
@@ -564,6 +592,14 @@ mod group_commit_tests {
                 std::thread::sleep(Duration::from_millis(1));
             }
         }
+    }
+
+    fn new_vpc(n: u8) -> NewVpc {
+        NewVpc { region_id: "cn-hangzhou".into(), cidr_block: format!("10.{n}.0.0/16"), ..NewVpc::default() }
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
     }
 
     fn vpc_count(account: &Account) -> usize {
@@ -604,6 +640,7 @@ mod group_commit_tests {
             durable: 5,
             queued: sizes.iter().map(|n| queued(*n)).collect(),
             epoch: 0,
+            epoch_ends: Vec::new(),
         };
         let mut commits = Vec::new();
         while !inner.queued.is_empty() {
@@ -613,6 +650,24 @@ mod group_commit_tests {
         }
         let (third, half, twice) = (COMMIT_CHANGES / 3, COMMIT_CHANGES / 2, COMMIT_CHANGES * 2);
         assert_eq!(commits, vec![(vec![third, third], 7), (vec![half], 8), (vec![twice], 9), (vec![1], 10)]);
+    }
+
+    #[test]
+    fn after_a_failed_commit_what_was_on_disk_before_it_stays_settled_and_the_rest_is_void() {
+        // Changes 1-3 reached the disk, 4-5 went back with the failed commit that ended epoch 0.
+        let inner = Inner {
+            state: AccountState::default(),
+            applied: 6,
+            durable: 5,
+            queued: Vec::new(),
+            epoch: 1,
+            epoch_ends: vec![3],
+        };
+        let settled = |applied, epoch| inner.settled(Seen { applied, epoch }).map(|s| s.is_ok());
+        assert_eq!(settled(3, 0), Some(true), "on disk before the failure");
+        assert_eq!(settled(4, 0), Some(false), "went back");
+        assert_eq!(settled(5, 1), Some(true));
+        assert_eq!(settled(6, 1), None, "not on disk yet");
     }
 
     #[test]
@@ -633,5 +688,75 @@ mod group_commit_tests {
         assert_eq!(f.vpc_count(), 1, "only the VPC that reached the disk remains");
         f.create_vpc(4).recv().unwrap().unwrap();
         assert_eq!(f.vpc_count(), 2);
+    }
+
+    #[test]
+    fn calls_on_the_runtime_share_a_commit_and_none_answers_before_it_is_on_disk() {
+        let f = Fixture::new();
+        let runtime = runtime();
+        let before = f.commits.load(Ordering::SeqCst);
+        let (entered, open) = f.close_gate();
+        let first = f.create_vpc_on(&runtime, 1);
+        entered.recv_timeout(Duration::from_secs(10)).expect("no call reached the disk");
+        let others: Vec<_> = (2..=4).map(|n| f.create_vpc_on(&runtime, n)).collect();
+        f.wait_queued(3);
+        let reader = f.account.clone();
+        let count = runtime.spawn(async move { reader.call(|a| Ok(vpc_count(a))).await });
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!first.is_finished(), "a call answered before the disk");
+        assert!(others.iter().all(|o| !o.is_finished()) && !count.is_finished(), "an answer came before the disk");
+        open.send(true).unwrap();
+        runtime.block_on(async {
+            first.await.unwrap().unwrap();
+            for other in others {
+                other.await.unwrap().unwrap();
+            }
+            assert_eq!(count.await.unwrap().unwrap(), 4);
+        });
+        assert_eq!(f.commits.load(Ordering::SeqCst) - before, 2, "the three queued calls share one commit");
+    }
+
+    #[test]
+    fn a_failed_commit_voids_the_calls_on_the_runtime_that_wait_for_it() {
+        let f = Fixture::new();
+        let runtime = runtime();
+        runtime.block_on(f.create_vpc_on(&runtime, 1)).unwrap().unwrap();
+        let (entered, open) = f.close_gate();
+        let failing = f.create_vpc_on(&runtime, 2);
+        entered.recv_timeout(Duration::from_secs(10)).expect("no call reached the disk");
+        let behind = f.create_vpc_on(&runtime, 3);
+        f.wait_queued(1);
+        open.send(false).unwrap();
+        for answer in [runtime.block_on(failing).unwrap(), runtime.block_on(behind).unwrap()] {
+            let refusal = answer.unwrap_err();
+            assert_eq!(refusal.kind, ErrorKind::Unavailable, "{refusal:?}");
+        }
+        assert_eq!(f.vpc_count(), 1, "only the VPC that reached the disk remains");
+        runtime.block_on(f.create_vpc_on(&runtime, 4)).unwrap().unwrap();
+        assert_eq!(f.vpc_count(), 2);
+    }
+
+    #[test]
+    fn a_copy_of_a_calls_handle_waits_for_the_disk_itself() {
+        let f = Fixture::new();
+        let runtime = runtime();
+        let (entered, open) = f.close_gate();
+        let account = f.account.clone();
+        let (answered_tx, answered) = mpsc::channel();
+        let call = runtime.spawn(async move {
+            account
+                .call(move |a| {
+                    let copy = a.clone();
+                    let created = copy.create_vpc(new_vpc(1), "");
+                    answered_tx.send(()).unwrap();
+                    created
+                })
+                .await
+        });
+        entered.recv_timeout(Duration::from_secs(10)).expect("no call reached the disk");
+        assert!(answered.recv_timeout(Duration::from_millis(100)).is_err(), "the copy answered before the disk");
+        open.send(true).unwrap();
+        runtime.block_on(call).unwrap().unwrap();
+        assert_eq!(f.vpc_count(), 1);
     }
 }

@@ -19,7 +19,7 @@ pub use vpc_service::VpcApi;
 use crate::account::{Account, DomainResult};
 
 /// Runs a public call that changes state: in one of the account's write slots (or RESOURCE_EXHAUSTED at
-/// once), off the async runtime (it may wait for the disk).
+/// once), answered once what it saw is on disk.
 async fn change<T, F>(account: &Account, call: F) -> Result<T, tonic::Status>
 where
     T: Send + 'static,

@@ -1,0 +1,151 @@
+//! How a call on the async runtime waits for the disk without holding a thread: its closure runs on the
+//! caller's task with a handle that notes what each answer saw instead of blocking, then the task awaits
+//! the publication of what is on disk, while one round of commits on the blocking pool writes the queue
+//! for every call that waits so. A call thus costs no hop to another thread and back, and calls that
+//! queue during a commit do not line up on the store's lock to find their changes already written.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use super::{Account, DomainResult, Inner, Seen, not_stored, seen};
+use crate::domain::DomainError;
+
+/// What a call's answers saw, on the handle [`Account::call`] gives its closure. A clone of that handle
+/// notes nothing: whatever it answers waits for the disk itself, so that nothing it says can escape before
+/// the disk holds it.
+#[derive(Debug, Default)]
+pub(super) struct Deferral(Option<Arc<Mutex<Noted>>>);
+
+#[derive(Debug, Default)]
+struct Noted {
+    /// The latest state an answer saw.
+    seen: Option<Seen>,
+    /// An earlier answer saw changes a failed commit took back.
+    void: bool,
+}
+
+impl Clone for Deferral {
+    fn clone(&self) -> Self {
+        Self(None)
+    }
+}
+
+impl Deferral {
+    /// Notes that an answer was computed from `inner`, if this handle defers; false when the caller must
+    /// wait for the disk itself.
+    pub(super) fn note(&self, inner: &Inner) -> bool {
+        let Some(noted) = &self.0 else { return false };
+        let mut noted = noted.lock().unwrap_or_else(PoisonError::into_inner);
+        noted.void |= earlier_void(&noted, inner);
+        let seen = seen(inner);
+        // Within an epoch, the latest covers the rest; an earlier epoch's answer is settled by now.
+        noted.seen = Some(match noted.seen {
+            Some(earlier) if earlier.epoch == seen.epoch => Seen { applied: earlier.applied.max(seen.applied), ..seen },
+            _ => seen,
+        });
+        true
+    }
+
+    /// Whether an earlier answer of the call saw changes a failed commit took back.
+    pub(super) fn voided(&self, inner: &Inner) -> bool {
+        self.0.as_ref().is_some_and(|noted| {
+            let noted = noted.lock().unwrap_or_else(PoisonError::into_inner);
+            noted.void || earlier_void(&noted, inner)
+        })
+    }
+
+    fn taken(&self) -> Noted {
+        self.0
+            .as_ref()
+            .map(|noted| std::mem::take(&mut *noted.lock().unwrap_or_else(PoisonError::into_inner)))
+            .unwrap_or_default()
+    }
+}
+
+/// Whether the answer noted last, from an epoch that has ended, saw changes that went back.
+fn earlier_void(noted: &Noted, inner: &Inner) -> bool {
+    noted.seen.is_some_and(|earlier| earlier.epoch != inner.epoch && matches!(inner.settled(earlier), Some(Err(_))))
+}
+
+impl Account {
+    /// Runs an account call: on the caller's task, answering once what the call saw is on disk.
+    pub async fn call<T, F>(&self, call: F) -> DomainResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Account) -> DomainResult<T> + Send + 'static,
+    {
+        if self.inline_calls {
+            return call(self);
+        }
+        let deferring = Account { deferral: Deferral(Some(Arc::default())), ..self.clone() };
+        // A panic is a bug; it ends this call with an error rather than the connection that carried it.
+        let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(&deferring)))
+            .unwrap_or_else(|_| Err(DomainError::internal("the call failed: it panicked")));
+        let noted = deferring.deferral.taken();
+        if noted.void {
+            return Err(not_stored("an earlier change failed to commit"));
+        }
+        if let Some(seen) = noted.seen {
+            self.until_durable_on_runtime(seen).await?;
+        }
+        answer
+    }
+
+    /// [`Account::until_durable`] for a task: awaits the commit instead of blocking on it.
+    async fn until_durable_on_runtime(&self, seen: Seen) -> DomainResult<()> {
+        // Subscribed before the first look, so that a commit after it wakes this call.
+        let mut committed = self.committed.subscribe();
+        let mut asked = false;
+        loop {
+            if let Some(settled) = self.lock().settled(seen) {
+                return settled;
+            }
+            if !asked {
+                self.request_commits();
+                asked = true;
+            }
+            if committed.changed().await.is_err() {
+                // The sender lives as long as `self`: not reached.
+                return Err(DomainError::internal("the account closed while a call waited for the disk"));
+            }
+        }
+    }
+
+    /// Starts a round of commits on the blocking pool unless one is running.
+    fn request_commits(&self) {
+        if !self.committing.swap(true, Ordering::SeqCst) {
+            let account = self.clone();
+            tokio::task::spawn_blocking(move || account.commit_round());
+        }
+    }
+
+    /// Commits until the queue is empty. A call that queues while the round runs finds it running and
+    /// relies on it: so the round looks at the queue once more after saying it stopped.
+    fn commit_round(&self) {
+        loop {
+            {
+                let _running = Running(&self.committing);
+                while !self.lock().queued.is_empty() {
+                    // The store is let go between batches: a call that waits for the disk itself may have
+                    // what it saw written already.
+                    let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+                    // A failure voids the queue; its waiters learn it when they look.
+                    let _ = self.commit_next(store.as_mut());
+                }
+            }
+            if self.lock().queued.is_empty() || self.committing.swap(true, Ordering::SeqCst) {
+                return;
+            }
+        }
+    }
+}
+
+/// Says a round stopped however it ends, a panic included: a round that seemed to run for ever would leave
+/// every later call waiting.
+struct Running<'a>(&'a AtomicBool);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
