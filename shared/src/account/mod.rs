@@ -281,7 +281,7 @@ impl Account {
         let mut inner = self.lock();
         if self.deferral.voided(&inner) {
             // An earlier answer of this call saw changes a failed commit took back: it changes nothing more.
-            return Err(not_stored("an earlier change failed to commit"));
+            return Err(voided_by_a_failed_commit());
         }
         let ctx = self.context(&inner.state);
         let token_key = (!client_token.is_empty()).then(|| format!("{operation}/{client_token}"));
@@ -437,7 +437,7 @@ impl Inner {
         }
         // A failed commit ended that epoch: what was on disk then stays; the rest went back.
         let on_disk_then = self.epoch_ends.get(seen.epoch as usize).copied().unwrap_or_default();
-        Some(if seen.applied <= on_disk_then { Ok(()) } else { Err(not_stored("an earlier change failed to commit")) })
+        Some(if seen.applied <= on_disk_then { Ok(()) } else { Err(voided_by_a_failed_commit()) })
     }
 }
 
@@ -447,6 +447,10 @@ fn seen(inner: &Inner) -> Seen {
 
 fn not_stored(why: &str) -> DomainError {
     DomainError::new_unavailable(format!("the change could not be stored ({why}); nothing was changed, retry"))
+}
+
+fn voided_by_a_failed_commit() -> DomainError {
+    not_stored("an earlier change failed to commit")
 }
 
 /// The events a batch of changes makes, read before the batch is applied (a deleted end is still there).

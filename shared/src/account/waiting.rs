@@ -7,22 +7,14 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{Account, DomainResult, Inner, Seen, not_stored, seen};
+use super::{Account, DomainResult, Inner, Seen, seen};
 use crate::domain::DomainError;
 
-/// What a call's answers saw, on the handle [`Account::call`] gives its closure. A clone of that handle
-/// notes nothing: whatever it answers waits for the disk itself, so that nothing it says can escape before
-/// the disk holds it.
+/// The latest state a call's answers saw, on the handle [`Account::call`] gives its closure. A clone of
+/// that handle notes nothing: whatever it answers waits for the disk itself, so that nothing it says can
+/// escape before the disk holds it.
 #[derive(Debug, Default)]
-pub(super) struct Deferral(Option<Arc<Mutex<Noted>>>);
-
-#[derive(Debug, Default)]
-struct Noted {
-    /// The latest state an answer saw.
-    seen: Option<Seen>,
-    /// An earlier answer saw changes a failed commit took back.
-    void: bool,
-}
+pub(super) struct Deferral(Option<Arc<Mutex<Option<Seen>>>>);
 
 impl Clone for Deferral {
     fn clone(&self) -> Self {
@@ -36,11 +28,12 @@ impl Deferral {
     pub(super) fn note(&self, inner: &Inner) -> bool {
         let Some(noted) = &self.0 else { return false };
         let mut noted = noted.lock().unwrap_or_else(PoisonError::into_inner);
-        noted.void |= earlier_void(&noted, inner);
         let seen = seen(inner);
-        // Within an epoch, the latest covers the rest; an earlier epoch's answer is settled by now.
-        noted.seen = Some(match noted.seen {
+        *noted = Some(match *noted {
+            // Within an epoch, the latest covers the rest.
             Some(earlier) if earlier.epoch == seen.epoch => Seen { applied: earlier.applied.max(seen.applied), ..seen },
+            // An answer from an epoch a failed commit ended is settled: kept if void (so is the call).
+            Some(earlier) if voided(earlier, inner) => earlier,
             _ => seen,
         });
         true
@@ -49,22 +42,17 @@ impl Deferral {
     /// Whether an earlier answer of the call saw changes a failed commit took back.
     pub(super) fn voided(&self, inner: &Inner) -> bool {
         self.0.as_ref().is_some_and(|noted| {
-            let noted = noted.lock().unwrap_or_else(PoisonError::into_inner);
-            noted.void || earlier_void(&noted, inner)
+            noted.lock().unwrap_or_else(PoisonError::into_inner).is_some_and(|earlier| voided(earlier, inner))
         })
     }
 
-    fn taken(&self) -> Noted {
-        self.0
-            .as_ref()
-            .map(|noted| std::mem::take(&mut *noted.lock().unwrap_or_else(PoisonError::into_inner)))
-            .unwrap_or_default()
+    fn taken(&self) -> Option<Seen> {
+        self.0.as_ref().and_then(|noted| noted.lock().unwrap_or_else(PoisonError::into_inner).take())
     }
 }
 
-/// Whether the answer noted last, from an epoch that has ended, saw changes that went back.
-fn earlier_void(noted: &Noted, inner: &Inner) -> bool {
-    noted.seen.is_some_and(|earlier| earlier.epoch != inner.epoch && matches!(inner.settled(earlier), Some(Err(_))))
+fn voided(seen: Seen, inner: &Inner) -> bool {
+    matches!(inner.settled(seen), Some(Err(_)))
 }
 
 impl Account {
@@ -81,11 +69,8 @@ impl Account {
         // A panic is a bug; it ends this call with an error rather than the connection that carried it.
         let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(&deferring)))
             .unwrap_or_else(|_| Err(DomainError::internal("the call failed: it panicked")));
-        let noted = deferring.deferral.taken();
-        if noted.void {
-            return Err(not_stored("an earlier change failed to commit"));
-        }
-        if let Some(seen) = noted.seen {
+        // A void answer's wait fails at once.
+        if let Some(seen) = deferring.deferral.taken() {
             self.until_durable_on_runtime(seen).await?;
         }
         answer
