@@ -114,7 +114,7 @@ async fn push(
     tx: mpsc::Sender<Result<peer::ReportBatch, Status>>,
 ) {
     let mut sent = HashMap::new();
-    let mut batch = everything(&account, &to, &heard, &mut sent);
+    let mut batch = everything(&account, &to, &heard, &mut sent).await;
     loop {
         shared::clock::transition_pause(delay).await;
         if tx.send(Ok(batch)).await.is_err() {
@@ -148,13 +148,13 @@ fn news(event: &Event, to: &str, sent: &mut HashMap<String, u64>) -> Option<peer
 
 /// Every end that concerns `to`, but those `to` has `heard` at their version and those connected to no end
 /// that no end of `to` is connected to: their reports would change nothing there.
-fn everything(
+async fn everything(
     account: &Account,
     to: &str,
     heard: &HashMap<String, u64>,
     sent: &mut HashMap<String, u64>,
 ) -> peer::ReportBatch {
-    let reports = account.reports_for(to);
+    let reports = account.read_on_runtime(|a| a.reports_for(to)).await;
     *sent = reports.iter().map(|r| (r.interface_id.clone(), r.version)).collect();
     let news = |r: &&EndReport| heard.get(&r.interface_id).map_or(r.is_connected(), |v| *v != r.version);
     peer::ReportBatch { reports: reports.iter().filter(news).map(report_to_pb).collect() }

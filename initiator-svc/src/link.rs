@@ -108,13 +108,12 @@ impl Link {
             .max_decoding_message_size(PEER_MAX_MESSAGE_BYTES)
             .max_encoding_message_size(PEER_MAX_MESSAGE_BYTES);
         let changes = ChangeFeed::new(&self.account);
+        let heard = self.account.read_on_runtime(|a| a.heard_from(&self.peer.account_id)).await;
         let incoming = client
             .subscribe(peer::SubscribeRequest {
                 protocol_version: peer::ProtocolVersion::ProtocolVersion1.into(),
                 initiator_account_id: self.account.account_id().to_owned(),
-                heard: self
-                    .account
-                    .heard_from(&self.peer.account_id)
+                heard: heard
                     .into_iter()
                     .map(|(interface_id, version)| peer::HeardVersion { interface_id, version })
                     .collect(),
@@ -172,11 +171,11 @@ impl Link {
     /// After (re)connecting: the connects still waiting, then every end that names the peer, in full, so
     /// the peer also learns which of its partners were deleted meanwhile.
     async fn resync(&mut self, client: &mut Client) -> Result<(), LinkDown> {
-        let pending = self.account.pending_connects(&self.peer.account_id);
+        let pending = self.account.read_on_runtime(|a| a.pending_connects(&self.peer.account_id)).await;
         if !pending.is_empty() {
             self.admit(client, pending).await?;
         }
-        let reports = self.account.reports_for(&self.peer.account_id);
+        let reports = self.account.read_on_runtime(|a| a.reports_for(&self.peer.account_id)).await;
         self.deliver(client, reports, true).await
     }
 

@@ -19,7 +19,7 @@ pub fn spawn(account: Account, timeout: Duration) -> JoinHandle<()> {
         let mut events = account.subscribe();
         // Ends found Connecting at start get a full timeout from now: their earlier wait is unknown.
         let mut deadlines: HashMap<String, Instant> =
-            account.connecting_ends().into_iter().map(|id| (id, Instant::now() + timeout)).collect();
+            connecting_ends(&account).await.into_iter().map(|id| (id, Instant::now() + timeout)).collect();
         loop {
             let next = deadlines.values().min().copied();
             tokio::select! {
@@ -31,7 +31,7 @@ pub fn spawn(account: Account, timeout: Duration) -> JoinHandle<()> {
                         deadlines.remove(&event.router_interface().router_interface_id);
                     }
                     Err(RecvError::Lagged(_)) => {
-                        let still: Vec<String> = account.connecting_ends();
+                        let still = connecting_ends(&account).await;
                         deadlines.retain(|id, _| still.contains(id));
                         for id in still {
                             deadlines.entry(id).or_insert_with(|| Instant::now() + timeout);
@@ -44,7 +44,7 @@ pub fn spawn(account: Account, timeout: Duration) -> JoinHandle<()> {
                     let expired: Vec<String> = deadlines.iter().filter(|(_, d)| **d <= now).map(|(id, _)| id.clone()).collect();
                     for id in expired {
                         deadlines.remove(&id);
-                        let why = timed_out(&account, &id, timeout);
+                        let why = timed_out(&account, &id, timeout).await;
                         let giving_up = id.clone();
                         if let Err(e) = account.call(move |a| a.fail_connect(&giving_up, &why)).await {
                             tracing::warn!(error = %e, "could not give up a connect; retrying");
@@ -57,8 +57,13 @@ pub fn spawn(account: Account, timeout: Duration) -> JoinHandle<()> {
     })
 }
 
-fn timed_out(account: &Account, id: &str, timeout: Duration) -> DomainError {
-    let peer = account.describe_router_interface(id).map(|ri| ri.opposite.owner_id).unwrap_or_default();
+async fn connecting_ends(account: &Account) -> Vec<String> {
+    account.read_on_runtime(Account::connecting_ends).await
+}
+
+async fn timed_out(account: &Account, id: &str, timeout: Duration) -> DomainError {
+    let peer = account.read_on_runtime(|a| a.describe_router_interface(id)).await;
+    let peer = peer.map(|ri| ri.opposite.owner_id).unwrap_or_default();
     DomainError::new(
         ErrorKind::Unavailable,
         "ConnectTimeout",

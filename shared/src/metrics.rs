@@ -132,8 +132,8 @@ impl Metrics {
     }
 
     /// The text exposition, with the router interface counts read from `account` now.
-    pub fn render(&self, account: &Account) -> String {
-        let counts = account.router_interfaces_by_status();
+    pub async fn render(&self, account: &Account) -> String {
+        let counts = account.read_on_runtime(Account::router_interfaces_by_status).await;
         for status in Status::ALL {
             let count = counts.get(&status).copied().unwrap_or(0);
             self.router_interfaces
@@ -222,12 +222,15 @@ where
     fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
         let path = request.uri().path();
         if path == PATH {
-            let text = self.account.metrics().render(&self.account);
-            let response = http::Response::builder()
-                .header(http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
-                .body(tonic::body::Body::new(text))
-                .unwrap_or_default();
-            return Box::pin(async move { Ok(response) });
+            let account = self.account.clone();
+            return Box::pin(async move {
+                let text = account.metrics().render(&account).await;
+                let response = http::Response::builder()
+                    .header(http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                    .body(tonic::body::Body::new(text))
+                    .unwrap_or_default();
+                Ok(response)
+            });
         }
         let method = path.trim_start_matches('/').to_owned();
         let account = self.account.clone();

@@ -95,7 +95,8 @@ pub struct Account {
     committed: Arc<tokio::sync::watch::Sender<()>>,
     /// Whether a round of commits runs on the blocking pool for such calls.
     committing: Arc<std::sync::atomic::AtomicBool>,
-    /// Set only on the handle a call's closure gets from [`Account::call`].
+    /// Set only on the handle a call's closure gets from [`Account::call`] (or a query from
+    /// [`Account::read_on_runtime`]).
     deferral: waiting::Deferral,
     events: broadcast::Sender<Event>,
     /// Each live [`ChangeFeed`]'s inbox, which every commit's events go into (a broadcast ring would
@@ -249,7 +250,9 @@ impl Account {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Answers a read from the current state, once everything it saw is on disk.
+    /// Answers a read from the current state, once everything it saw is on disk. On a handle that defers
+    /// (inside [`Account::call`] or [`Account::read_on_runtime`]) it notes what it saw and answers at once,
+    /// the wait being theirs; on any other it blocks its thread until then.
     pub fn read<T>(&self, query: impl Fn(&AccountState, &Context) -> T) -> T {
         loop {
             let (answer, seen, deferred) = {
@@ -258,7 +261,8 @@ impl Account {
                 (query(&inner.state, &ctx), seen(&inner), self.deferral.note(&inner))
             };
             // A failed commit rolled back what the answer saw: ask again (a call that defers its wait
-            // learns it at its end, and fails, as its closure cannot run twice).
+            // learns it at its end, and fails, as its closure cannot run twice; a deferred read is asked
+            // again by `read_on_runtime`).
             if deferred || self.until_durable(seen).is_ok() {
                 return answer;
             }
@@ -586,6 +590,19 @@ mod group_commit_tests {
             runtime.spawn(async move { account.call(move |a| a.create_vpc(new_vpc(n), "")).await })
         }
 
+        /// Creates VPC `n` in a task on `runtime` with the gate closed; returns once its commit waits at the
+        /// gate, with the sender that opens it.
+        fn create_vpc_at_the_gate(
+            &self,
+            runtime: &tokio::runtime::Runtime,
+            n: u8,
+        ) -> (tokio::task::JoinHandle<DomainResult<VpcCreated>>, mpsc::Sender<bool>) {
+            let (entered, open) = self.close_gate();
+            let call = self.create_vpc_on(runtime, n);
+            entered.recv_timeout(Duration::from_secs(10)).expect("no call reached the disk");
+            (call, open)
+        }
+
         fn vpc_count(&self) -> usize {
             vpc_count(&self.account)
         }
@@ -603,7 +620,11 @@ mod group_commit_tests {
     }
 
     fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+        runtime_of(2)
+    }
+
+    fn runtime_of(workers: usize) -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build().unwrap()
     }
 
     fn vpc_count(account: &Account) -> usize {
@@ -699,9 +720,7 @@ mod group_commit_tests {
         let f = Fixture::new();
         let runtime = runtime();
         let before = f.commits.load(Ordering::SeqCst);
-        let (entered, open) = f.close_gate();
-        let first = f.create_vpc_on(&runtime, 1);
-        entered.recv_timeout(Duration::from_secs(10)).expect("no call reached the disk");
+        let (first, open) = f.create_vpc_at_the_gate(&runtime, 1);
         let others: Vec<_> = (2..=4).map(|n| f.create_vpc_on(&runtime, n)).collect();
         f.wait_queued(3);
         let reader = f.account.clone();
@@ -725,9 +744,7 @@ mod group_commit_tests {
         let f = Fixture::new();
         let runtime = runtime();
         runtime.block_on(f.create_vpc_on(&runtime, 1)).unwrap().unwrap();
-        let (entered, open) = f.close_gate();
-        let failing = f.create_vpc_on(&runtime, 2);
-        entered.recv_timeout(Duration::from_secs(10)).expect("no call reached the disk");
+        let (failing, open) = f.create_vpc_at_the_gate(&runtime, 2);
         let behind = f.create_vpc_on(&runtime, 3);
         f.wait_queued(1);
         open.send(false).unwrap();
@@ -738,6 +755,46 @@ mod group_commit_tests {
         assert_eq!(f.vpc_count(), 1, "only the VPC that reached the disk remains");
         runtime.block_on(f.create_vpc_on(&runtime, 4)).unwrap().unwrap();
         assert_eq!(f.vpc_count(), 2);
+    }
+
+    #[test]
+    fn a_read_on_the_runtime_waits_for_the_disk_without_holding_the_worker() {
+        let f = Fixture::new();
+        let runtime = runtime_of(1);
+        let (first, open) = f.create_vpc_at_the_gate(&runtime, 1);
+        let second = f.create_vpc_on(&runtime, 2);
+        f.wait_queued(1);
+        // It sees both VPCs, neither on disk yet.
+        let reader = f.account.clone();
+        let count = runtime.spawn(async move { reader.read_on_runtime(vpc_count).await });
+        std::thread::sleep(Duration::from_millis(50));
+        let (ran_tx, ran) = mpsc::channel();
+        runtime.spawn(async move { ran_tx.send(()).unwrap() });
+        let other_ran = ran.recv_timeout(Duration::from_secs(10)).is_ok();
+        let count_answered = count.is_finished();
+        open.send(true).unwrap();
+        assert!(other_ran, "the read held the only worker while it waited for the disk");
+        assert!(!count_answered, "the read answered before the disk");
+        runtime.block_on(async {
+            first.await.unwrap().unwrap();
+            second.await.unwrap().unwrap();
+            assert_eq!(count.await.unwrap(), 2);
+        });
+    }
+
+    #[test]
+    fn a_read_on_the_runtime_that_saw_what_a_failed_commit_took_back_asks_again() {
+        let f = Fixture::new();
+        let runtime = runtime();
+        runtime.block_on(f.create_vpc_on(&runtime, 1)).unwrap().unwrap();
+        let (failing, open) = f.create_vpc_at_the_gate(&runtime, 2);
+        let reader = f.account.clone();
+        let count = runtime.spawn(async move { reader.read_on_runtime(vpc_count).await });
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!count.is_finished(), "the read answered before the disk");
+        open.send(false).unwrap();
+        runtime.block_on(failing).unwrap().unwrap_err();
+        assert_eq!(runtime.block_on(count).unwrap(), 1, "the answer is what the disk holds");
     }
 
     #[test]

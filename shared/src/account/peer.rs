@@ -235,14 +235,14 @@ impl Account {
                 _ => Some(Ok(ri.status)),
             }
         };
-        let current = self.describe_router_interface(id)?;
+        let current = self.describe_on_runtime(id).await?;
         if let Some(done) = outcome(&current) {
             return done;
         }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             match tokio::time::timeout_at(deadline, events.recv()).await {
-                Err(_) => return Ok(self.describe_router_interface(id)?.status),
+                Err(_) => return Ok(self.describe_on_runtime(id).await?.status),
                 Ok(Ok(Event::Changed(ri))) if ri.router_interface_id == id => {
                     if let Some(done) = outcome(&ri) {
                         return done;
@@ -257,13 +257,18 @@ impl Account {
                 }
                 Ok(Ok(_)) => {}
                 Ok(Err(broadcast::error::RecvError::Lagged(_))) => {
-                    if let Some(done) = outcome(&self.describe_router_interface(id)?) {
+                    if let Some(done) = outcome(&self.describe_on_runtime(id).await?) {
                         return done;
                     }
                 }
-                Ok(Err(broadcast::error::RecvError::Closed)) => return Ok(self.describe_router_interface(id)?.status),
+                Ok(Err(broadcast::error::RecvError::Closed)) => return Ok(self.describe_on_runtime(id).await?.status),
             }
         }
+    }
+
+    /// The end `id`, read without blocking the task's worker.
+    async fn describe_on_runtime(&self, id: &str) -> DomainResult<RouterInterface> {
+        self.read_on_runtime(|a| a.describe_router_interface(id)).await
     }
 }
 

@@ -10,7 +10,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use super::{Account, DomainResult, Inner, Seen, seen};
 use crate::domain::DomainError;
 
-/// The latest state a call's answers saw, on the handle [`Account::call`] gives its closure. A clone of
+/// The latest state a call's answers saw, on the handle [`Account::call`] gives its closure (and
+/// [`Account::read_on_runtime`] its query). A clone of
 /// that handle notes nothing: whatever it answers waits for the disk itself, so that nothing it says can
 /// escape before the disk holds it.
 #[derive(Debug, Default)]
@@ -65,7 +66,7 @@ impl Account {
         if self.inline_calls {
             return call(self);
         }
-        let deferring = Account { deferral: Deferral(Some(Arc::default())), ..self.clone() };
+        let deferring = self.deferring();
         // A panic is a bug; it ends this call with an error rather than the connection that carried it.
         let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(&deferring)))
             .unwrap_or_else(|_| Err(DomainError::internal("the call failed: it panicked")));
@@ -76,7 +77,30 @@ impl Account {
         answer
     }
 
-    /// [`Account::until_durable`] for a task: awaits the commit instead of blocking on it.
+    /// [`Account::read`] for a task: the answer awaits the disk instead of blocking a runtime worker on it,
+    /// and is asked again when a failed commit voided what it saw, so `query` must only read. A panic in it
+    /// unwinds, as in a read that blocks.
+    pub async fn read_on_runtime<T>(&self, query: impl Fn(&Account) -> T) -> T {
+        if self.inline_calls {
+            return query(self);
+        }
+        loop {
+            let deferring = self.deferring();
+            let answer = query(&deferring);
+            match deferring.deferral.taken() {
+                Some(seen) if self.until_durable_on_runtime(seen).await.is_err() => {}
+                _ => return answer,
+            }
+        }
+    }
+
+    /// A handle whose answers note what they saw instead of waiting for the disk.
+    fn deferring(&self) -> Account {
+        Account { deferral: Deferral(Some(Arc::default())), ..self.clone() }
+    }
+
+    /// [`Account::until_durable`] for a task: awaits the commit instead of blocking on it. Fails only when a
+    /// failed commit voided what was seen.
     async fn until_durable_on_runtime(&self, seen: Seen) -> DomainResult<()> {
         // Subscribed before the first look, so that a commit after it wakes this call.
         let mut committed = self.committed.subscribe();
@@ -90,8 +114,9 @@ impl Account {
                 asked = true;
             }
             if committed.changed().await.is_err() {
-                // The sender lives as long as `self`: not reached.
-                return Err(DomainError::internal("the account closed while a call waited for the disk"));
+                // Not reached: `self` holds the sender. Were it reached, waiting for ever would be safer than
+                // an answer before the disk, or than a retry that fails at once (this fails only when void).
+                std::future::pending::<()>().await;
             }
         }
     }
