@@ -364,7 +364,10 @@ impl Account {
             events.extend(queued.events);
         }
         let started = std::time::Instant::now();
-        let committed = store.commit(&changes);
+        // A panic while writing is a failed commit: the batch has left the queue, so a panic that went on
+        // unwinding would let a later commit acknowledge it, never written.
+        let committed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.commit(&changes)))
+            .unwrap_or_else(|_| Err(StoreError::Backend("the commit panicked".into())));
         tracing::debug!(changes = changes.len(), took_ms = started.elapsed().as_secs_f64() * 1000.0, "commit");
         if let Err(e) = committed {
             tracing::error!(error = %e, "commit failed; going back to what is on disk");
@@ -506,7 +509,7 @@ impl Account {
 
 #[cfg(test)]
 mod group_commit_tests {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::mpsc;
     use std::time::Duration;
 
@@ -524,6 +527,8 @@ mod group_commit_tests {
         store: SqliteStore,
         commits: Arc<AtomicUsize>,
         gate: Gate,
+        /// The next commit panics.
+        panics: Arc<AtomicBool>,
     }
 
     impl Store for GatedStore {
@@ -532,6 +537,7 @@ mod group_commit_tests {
         }
         fn commit(&mut self, changes: &[Change]) -> Result<(), StoreError> {
             self.commits.fetch_add(1, Ordering::SeqCst);
+            assert!(!self.panics.swap(false, Ordering::SeqCst), "a bug in the store");
             let gate = self.gate.lock().unwrap().take();
             if let Some((entered, outcome)) = gate {
                 entered.send(()).unwrap();
@@ -550,18 +556,24 @@ mod group_commit_tests {
         account: Account,
         commits: Arc<AtomicUsize>,
         gate: Gate,
+        panics: Arc<AtomicBool>,
     }
 
     impl Fixture {
         fn new() -> Self {
             let commits = Arc::new(AtomicUsize::new(0));
             let gate = Arc::new(Mutex::new(None));
-            let store =
-                GatedStore { store: SqliteStore::in_memory().unwrap(), commits: commits.clone(), gate: gate.clone() };
+            let panics = Arc::new(AtomicBool::new(false));
+            let store = GatedStore {
+                store: SqliteStore::in_memory().unwrap(),
+                commits: commits.clone(),
+                gate: gate.clone(),
+                panics: panics.clone(),
+            };
             let account =
                 Account::open("1000000000000001", Box::new(store), Arc::new(SystemClock), BillingSettings::default())
                     .unwrap();
-            Self { account, commits, gate }
+            Self { account, commits, gate, panics }
         }
 
         /// Closes the gate; returns a receiver told when a commit reaches it and a sender to open it.
@@ -753,6 +765,24 @@ mod group_commit_tests {
             assert_eq!(refusal.kind, ErrorKind::Unavailable, "{refusal:?}");
         }
         assert_eq!(f.vpc_count(), 1, "only the VPC that reached the disk remains");
+        runtime.block_on(f.create_vpc_on(&runtime, 4)).unwrap().unwrap();
+        assert_eq!(f.vpc_count(), 2);
+    }
+
+    #[test]
+    fn a_commit_that_panics_fails_like_one_the_disk_refused_and_acknowledges_nothing() {
+        let f = Fixture::new();
+        let runtime = runtime();
+        runtime.block_on(f.create_vpc_on(&runtime, 1)).unwrap().unwrap();
+        f.panics.store(true, Ordering::SeqCst);
+        let on_the_runtime = f.create_vpc_on(&runtime, 2);
+        let answer = runtime.block_on(async { tokio::time::timeout(Duration::from_secs(10), on_the_runtime).await });
+        let refusal = answer.expect("the call waited for a commit that panicked").unwrap().unwrap_err();
+        assert_eq!(refusal.kind, ErrorKind::Unavailable, "{refusal:?}");
+        f.panics.store(true, Ordering::SeqCst);
+        let committing_itself = f.create_vpc(3).recv().expect("the call's thread panicked");
+        assert_eq!(committing_itself.unwrap_err().kind, ErrorKind::Unavailable);
+        assert_eq!(f.vpc_count(), 1, "neither VPC is kept, in memory or on disk");
         runtime.block_on(f.create_vpc_on(&runtime, 4)).unwrap().unwrap();
         assert_eq!(f.vpc_count(), 2);
     }
