@@ -11,9 +11,8 @@ use super::{Account, DomainResult, Inner, Seen, seen};
 use crate::domain::DomainError;
 
 /// The latest state a call's answers saw, on the handle [`Account::call`] gives its closure (and
-/// [`Account::read_on_runtime`] its query). A clone of
-/// that handle notes nothing: whatever it answers waits for the disk itself, so that nothing it says can
-/// escape before the disk holds it.
+/// [`Account::read_on_runtime`] its query). A clone of that handle notes nothing: whatever it answers waits
+/// for the disk itself, so that nothing it says can escape before the disk holds it.
 #[derive(Debug, Default)]
 pub(super) struct Deferral(Option<Arc<Mutex<Option<Seen>>>>);
 
