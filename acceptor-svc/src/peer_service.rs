@@ -62,7 +62,7 @@ impl PeerLink for PeerLinkApi {
         let _span =
             tracing::info_span!("admit", peer_account = %from, router_interface_id = %connect.names.interface_id);
         let report = self.account.call(move |a| a.admit_remote(&from, &connect)).await.map_err(to_status)?;
-        Ok(Response::new(peer::AdmitReply { acceptor: Some(report_to_pb(&report)) }))
+        Ok(Response::new(peer::AdmitReply { acceptor: Some(report_to_pb(report)) }))
     }
 
     async fn deliver(&self, request: Request<peer::DeliverRequest>) -> Result<Response<peer::DeliverReply>, Status> {
@@ -139,9 +139,9 @@ fn news(event: &Event, to: &str, sent: &mut HashMap<String, u64>) -> Option<peer
     match event {
         Event::Changed(ri) if concerns(ri, to) && sent.get(&ri.router_interface_id) != Some(&ri.version) => {
             sent.insert(ri.router_interface_id.clone(), ri.version);
-            Some(report_to_pb(&ri.report()))
+            Some(report_to_pb(ri.report()))
         }
-        Event::Deleted(ri) if concerns(ri, to) => Some(report_to_pb(&lifecycle::deletion_report(ri))),
+        Event::Deleted(ri) if concerns(ri, to) => Some(report_to_pb(lifecycle::deletion_report(ri))),
         _ => None,
     }
 }
@@ -156,6 +156,6 @@ async fn everything(
 ) -> peer::ReportBatch {
     let reports = account.read_on_runtime(|a| a.reports_for(to)).await;
     *sent = reports.iter().map(|r| (r.interface_id.clone(), r.version)).collect();
-    let news = |r: &&EndReport| heard.get(&r.interface_id).map_or(r.is_connected(), |v| *v != r.version);
-    peer::ReportBatch { reports: reports.iter().filter(news).map(report_to_pb).collect() }
+    let news = |r: &EndReport| heard.get(&r.interface_id).map_or(r.is_connected(), |v| *v != r.version);
+    peer::ReportBatch { reports: reports.into_iter().filter(news).map(report_to_pb).collect() }
 }

@@ -262,9 +262,17 @@ impl Link {
             let census = self.request(Vec::new(), true, present);
             in_flight.push(tokio::spawn(async move { client.deliver(census).await }));
         }
-        for chunk in reports.chunks(DELIVERY_REPORTS) {
+        // What the acceptor will have heard, taken before the reports move into the messages.
+        let heard: Vec<(String, u64, bool)> =
+            reports.iter().map(|r| (r.interface_id.clone(), r.version, r.deleted)).collect();
+        let mut reports = reports.into_iter();
+        loop {
+            let chunk: Vec<_> = reports.by_ref().take(DELIVERY_REPORTS).map(report_to_pb).collect();
+            if chunk.is_empty() {
+                break;
+            }
             let mut client = client.clone();
-            let request = self.request(chunk.iter().map(report_to_pb).collect(), false, Vec::new());
+            let request = self.request(chunk, false, Vec::new());
             in_flight.push(tokio::spawn(async move { client.deliver(request).await }));
         }
         let mut unmatched = Vec::new();
@@ -273,13 +281,13 @@ impl Link {
             unmatched.extend(reply.into_inner().unmatched_interface_ids);
         }
         tracing::debug!(reports = count, full, took_ms = started.elapsed().as_secs_f64() * 1000.0, "delivered");
-        for report in reports {
-            if report.deleted {
+        for (interface_id, version, deleted) in heard {
+            if deleted {
                 // Nothing more is ever said about a deleted end (ids are never reused): without this, a
                 // session would keep an entry for every end deleted while it lasts.
-                self.sent.remove(&report.interface_id);
+                self.sent.remove(&interface_id);
             } else {
-                self.mark_sent(report.interface_id, report.version);
+                self.mark_sent(interface_id, version);
             }
         }
         if !unmatched.is_empty() {

@@ -2,7 +2,7 @@
 //! account's reports, give up a connect, and list what the other account must hear on a resync.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -100,10 +100,7 @@ impl Account {
             // otherwise only the ends that pair with a reported end (no scan: a batch is small, the
             // account may hold 100,000 ends). Either way each once, in the order of ids.
             let full = batch.full.then(|| state.router_interfaces_towards(from_account));
-            let pairing = (!batch.full).then(|| {
-                let ends = by_id.keys().flat_map(|interface| state.router_interfaces_pairing_with(interface));
-                ends.map(|ri| (ri.router_interface_id.as_str(), ri)).collect::<BTreeMap<_, _>>().into_values()
-            });
+            let pairing = (!batch.full).then(|| state.router_interfaces_pairing_with(by_id.keys().copied()));
             for ri in full.into_iter().flatten().chain(pairing.into_iter().flatten()) {
                 let Some((owner, interface)) = counterpart(ri) else { continue };
                 if owner != from_account {

@@ -354,12 +354,19 @@ impl AccountState {
         self.ends(self.ri_order.iter().skip(skip).map(|(_, id)| id))
     }
 
-    /// The ends whose counterpart (see [`counterpart`]) is the remote end `interface_id`.
-    pub fn router_interfaces_pairing_with<'a>(
+    /// The ends whose counterpart (see [`counterpart`]) is any of the remote ends `interface_ids`, each once,
+    /// in the order of ids.
+    /// Their ids are sorted before the ends are looked up: consecutive searches of the map of ends then
+    /// share most of their path, which is still in the processor's caches (in the order of the remote ids,
+    /// each search of a large map missed them at every level).
+    pub fn router_interfaces_pairing_with<'a, 'b>(
         &'a self,
-        interface_id: &str,
+        interface_ids: impl Iterator<Item = &'b str>,
     ) -> impl Iterator<Item = &'a RouterInterface> + 'a {
-        self.ends(self.ri_by_counterpart.get(interface_id).into_iter().flatten())
+        let mut ids: Vec<&Id> = interface_ids.filter_map(|id| self.ri_by_counterpart.get(id)).flatten().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        self.ends(ids.into_iter())
     }
 
     /// The ends that name an end of `account` as their opposite, or are linked to one, in the order of ids.

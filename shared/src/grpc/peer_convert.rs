@@ -8,16 +8,16 @@ use crate::domain::lifecycle::ConnectRequest;
 use crate::domain::model::{BusinessStatus, EndReport, OppositeConfig};
 use crate::domain::{DomainError, DomainResult, ErrorKind};
 
-pub fn report_to_pb(r: &EndReport) -> peer::EndReport {
+pub fn report_to_pb(r: EndReport) -> peer::EndReport {
     peer::EndReport {
-        interface_id: r.interface_id.clone(),
-        owner_id: r.owner_id.clone(),
-        router_id: r.router_id.clone(),
+        interface_id: r.interface_id,
+        owner_id: r.owner_id,
+        router_id: r.router_id,
         router_type: router_type_to_pb(Some(r.router_type)).into(),
-        region_id: r.region_id.clone(),
+        region_id: r.region_id,
         version: r.version,
         status: status_to_pb(r.status).into(),
-        spec: r.spec.clone(),
+        spec: r.spec,
         bandwidth: r.bandwidth,
         business_status: convert::business_status_to_pb(r.business_status).into(),
         own_suspended: r.own_suspended,
@@ -25,9 +25,9 @@ pub fn report_to_pb(r: &EndReport) -> peer::EndReport {
         seen_intent_version: r.seen_intent_version,
         echoed_intent_version: r.echoed_intent_version,
         deleted: r.deleted,
-        partner_interface_id: r.partner_interface_id.clone(),
-        router_cidr: r.router_cidr.clone(),
-        routes_via: r.routes_via.clone(),
+        partner_interface_id: r.partner_interface_id,
+        router_cidr: r.router_cidr,
+        routes_via: r.routes_via,
     }
 }
 
@@ -67,7 +67,7 @@ pub fn admit_request_to_pb(account_id: &str, request: &ConnectRequest) -> peer::
     peer::AdmitRequest {
         protocol_version: peer::ProtocolVersion::ProtocolVersion1.into(),
         initiator_account_id: account_id.to_owned(),
-        initiator: Some(report_to_pb(&request.initiator)),
+        initiator: Some(report_to_pb(request.initiator.clone())),
         names: Some(peer::OppositeNames {
             interface_id: names.interface_id.clone(),
             owner_id: names.owner_id.clone(),
