@@ -355,10 +355,9 @@ impl AccountState {
     }
 
     /// The ends whose counterpart (see [`counterpart`]) is any of the remote ends `interface_ids`, each once,
-    /// in the order of ids.
-    /// Their ids are sorted before the ends are looked up: consecutive searches of the map of ends then
-    /// share most of their path, which is still in the processor's caches (in the order of the remote ids,
-    /// each search of a large map missed them at every level).
+    /// in the order of ids. Their ids are sorted before the ends are looked up: consecutive searches of the
+    /// map of ends then share most of their path, still in the processor's caches (in the order of the
+    /// remote ids, each search of a large map missed them at every level).
     pub fn router_interfaces_pairing_with<'a, 'b>(
         &'a self,
         interface_ids: impl Iterator<Item = &'b str>,
