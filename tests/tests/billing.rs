@@ -408,8 +408,13 @@ async fn an_expired_subscription_locks_after_24_hours_and_a_renewal_unlocks_both
 async fn auto_renew_fires_once_per_cycle_in_order_when_the_clock_jumps_over_three_cycles() {
     let (a, b, ends) = connected(&Flags::default(), &subscription(1, true)).await;
     let first_end = time(&end(&a, &ends.initiator).await.end_time);
+    // Each renewal moves the end time one period on from where it was: a day the month lacks becomes its
+    // last (Dec 29 -> Jan 29 -> Feb 28 -> Mar 28), so the ends are not all the first one plus n months.
     let cycle_ends: Vec<DateTime<Utc>> =
-        (1..=3).map(|n| first_end.checked_add_months(chrono::Months::new(n)).unwrap()).collect();
+        std::iter::successors(Some(first_end), |at| Some(at.checked_add_months(chrono::Months::new(1)).unwrap()))
+            .skip(1)
+            .take(3)
+            .collect();
 
     // One jump over three end times (and a day more).
     let fired = advance_to(&a, cycle_ends[1] + chrono::Duration::days(1)).await;
