@@ -18,6 +18,7 @@ use crate::board::Board;
 use crate::disk;
 use crate::service::{self, Service};
 use crate::stats::{Latencies, ms};
+use pb::Status::{Activated, Activating, Connecting, Suspended, Suspending};
 
 pub const ACCOUNT_A: &str = "1000000000000001";
 pub const ACCOUNT_B: &str = "1000000000000002";
@@ -69,6 +70,13 @@ impl Account {
         let request = pb::CreateVpcRequest { region_id: region.into(), cidr_block: cidr, ..Default::default() };
         self.vpcs.create_vpc(request).await.unwrap_or_else(|e| panic!("CreateVpc: {e}")).into_inner().vpc_id
     }
+}
+
+/// A step's call succeeded and answered one of the statuses it may lead to (the one it starts from would
+/// say the call did nothing).
+fn answered(step: &str, answer: Result<pb::Status, tonic::Status>, expected: &[pb::Status]) {
+    let status = answer.unwrap_or_else(|e| panic!("{step}: {e}"));
+    assert!(expected.contains(&status), "{step} answered {status:?}, not one of {expected:?}");
 }
 
 /// A pair of VPCs, one in each account, that connections are made between.
@@ -130,7 +138,8 @@ impl Pair {
     /// Connects, and returns once both ends report Activated.
     async fn connect(&mut self, a_end: &str, b_end: &str) {
         let request = pb::ConnectRouterInterfaceRequest { router_interface_id: a_end.into(), ..Default::default() };
-        self.a.ris.connect_router_interface(request).await.unwrap_or_else(|e| panic!("connect: {e}"));
+        let connected = self.a.ris.connect_router_interface(request).await;
+        answered("connect", connected.map(|r| r.into_inner().status()), &[Connecting, Activated]);
         self.until(a_end, b_end, pb::Status::Activated).await;
     }
 
@@ -152,14 +161,17 @@ impl Pair {
         self.connect(&a_end, &b_end).await;
         lap(steps, 1);
         let id = || pb::DeactivateRouterInterfaceRequest { router_interface_id: a_end.clone(), ..Default::default() };
-        self.a.ris.deactivate_router_interface(id()).await.unwrap_or_else(|e| panic!("suspend: {e}"));
+        let suspended = self.a.ris.deactivate_router_interface(id()).await;
+        answered("suspend", suspended.map(|r| r.into_inner().status()), &[Suspending, Suspended]);
         self.until(&a_end, &b_end, pb::Status::Suspended).await;
         lap(steps, 2);
         let activate = pb::ActivateRouterInterfaceRequest { router_interface_id: a_end.clone(), ..Default::default() };
-        self.a.ris.activate_router_interface(activate).await.unwrap_or_else(|e| panic!("activate: {e}"));
+        let activated = self.a.ris.activate_router_interface(activate).await;
+        answered("activate", activated.map(|r| r.into_inner().status()), &[Activating, Activated]);
         self.until(&a_end, &b_end, pb::Status::Activated).await;
         lap(steps, 3);
-        self.a.ris.deactivate_router_interface(id()).await.unwrap_or_else(|e| panic!("suspend: {e}"));
+        let suspended = self.a.ris.deactivate_router_interface(id()).await;
+        answered("suspend again", suspended.map(|r| r.into_inner().status()), &[Suspending, Suspended]);
         self.until(&a_end, &b_end, pb::Status::Suspended).await;
         lap(steps, 4);
         let delete =

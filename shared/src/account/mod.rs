@@ -850,4 +850,49 @@ mod group_commit_tests {
         runtime.block_on(call).unwrap().unwrap();
         assert_eq!(f.vpc_count(), 1);
     }
+
+    #[test]
+    fn a_settling_call_takes_no_older_change_of_its_end_for_its_answer() {
+        use crate::domain::model::{Role, RouterType, Status};
+        use crate::domain::rules::NewRouterInterface;
+
+        let f = Fixture::new();
+        let account = f.account.clone().with_peers(["1000000000000002".to_owned()]);
+        let runtime = runtime();
+        let vrouter = account.create_vpc(new_vpc(1), "").unwrap().vrouter_id;
+        let initiator = NewRouterInterface {
+            region_id: "cn-hangzhou".into(),
+            role: Some(Role::InitiatingSide),
+            router_type: Some(RouterType::VRouter),
+            router_id: vrouter,
+            spec: "Large.1".into(),
+            opposite_region_id: "cn-shanghai".into(),
+            opposite_router_type: Some(RouterType::VRouter),
+            opposite_router_id: "vrt-peer".into(),
+            opposite_interface_id: "ri-peer".into(),
+            opposite_interface_owner_id: "1000000000000002".into(),
+            ..NewRouterInterface::default()
+        };
+        let id = account.create_router_interface(initiator, "").unwrap();
+        // A change of the end made before the call (a rename: the end stays Idle) is on its way to the disk,
+        // announced to nobody yet, when the call subscribes and connects.
+        let (entered, open) = f.close_gate();
+        let renaming = account.clone();
+        let rename =
+            ModifyAttributes { router_interface_id: id.clone(), name: Some("renamed".into()), ..Default::default() };
+        let renamed =
+            runtime.spawn(async move { renaming.call(move |a| a.modify_router_interface_attribute(rename, "")).await });
+        entered.recv_timeout(Duration::from_secs(10)).expect("the rename did not reach the disk");
+        let events = account.subscribe();
+        let (connecting, connected_id) = (account.clone(), id.clone());
+        let connected =
+            runtime.spawn(async move { connecting.call(move |a| a.connect_router_interface(&connected_id, "")).await });
+        f.wait_queued(1);
+        open.send(true).unwrap();
+        runtime.block_on(renamed).unwrap().unwrap();
+        assert_eq!(runtime.block_on(connected).unwrap().unwrap(), Status::Connecting);
+        // The rename's event (Idle) comes first; the acceptor never answers, so the end is still Connecting.
+        let answer = runtime.block_on(account.settle(&id, events, Duration::from_millis(200)));
+        assert_eq!(answer.unwrap(), Status::Connecting, "the answer is the status before the call");
+    }
 }

@@ -217,6 +217,9 @@ impl Account {
 
     /// Waits until `id` leaves its transitional status, or `wait` passes; `events` must have been
     /// subscribed before the call that changed it. A connect that ended refused answers its refusal.
+    /// Events are announced once on disk, so `events` may still bring changes of the end made before the
+    /// call's own (a peer's report applied just before it): older versions than the one read first, they
+    /// are no answer (a Deactivate would otherwise answer the Activated it just left).
     pub async fn settle(
         &self,
         id: &str,
@@ -240,7 +243,7 @@ impl Account {
         loop {
             match tokio::time::timeout_at(deadline, events.recv()).await {
                 Err(_) => return Ok(self.describe_on_runtime(id).await?.status),
-                Ok(Ok(Event::Changed(ri))) if ri.router_interface_id == id => {
+                Ok(Ok(Event::Changed(ri))) if ri.router_interface_id == id && ri.version >= current.version => {
                     if let Some(done) = outcome(&ri) {
                         return done;
                     }
