@@ -20,7 +20,7 @@ mod state;
 mod vpcs;
 mod waiting;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
@@ -75,6 +75,16 @@ impl Event {
     pub fn router_interface(&self) -> &RouterInterface {
         match self {
             Event::Changed(ri) | Event::Deleted(ri) => ri,
+        }
+    }
+
+    /// Whether this is a change older than `shown` (ends' versions as a read after subscribing saw them)
+    /// holds already: announced once on disk, it can reach the subscriber after that read. Same version:
+    /// not older, as a peer's report may change what an end knows of the other end without a new version.
+    pub fn predates(&self, shown: &HashMap<String, u64>) -> bool {
+        match self {
+            Event::Changed(ri) => shown.get(&ri.router_interface_id).is_some_and(|&seen| ri.version < seen),
+            Event::Deleted(_) => false,
         }
     }
 }
@@ -851,14 +861,11 @@ mod group_commit_tests {
         assert_eq!(f.vpc_count(), 1);
     }
 
-    #[test]
-    fn a_settling_call_takes_no_older_change_of_its_end_for_its_answer() {
-        use crate::domain::model::{Role, RouterType, Status};
+    /// An initiator end in `account` towards account 1000000000000002, Idle.
+    fn initiator_end(account: &Account) -> String {
+        use crate::domain::model::{Role, RouterType};
         use crate::domain::rules::NewRouterInterface;
 
-        let f = Fixture::new();
-        let account = f.account.clone().with_peers(["1000000000000002".to_owned()]);
-        let runtime = runtime();
         let vrouter = account.create_vpc(new_vpc(1), "").unwrap().vrouter_id;
         let initiator = NewRouterInterface {
             region_id: "cn-hangzhou".into(),
@@ -873,15 +880,35 @@ mod group_commit_tests {
             opposite_interface_owner_id: "1000000000000002".into(),
             ..NewRouterInterface::default()
         };
-        let id = account.create_router_interface(initiator, "").unwrap();
+        account.create_router_interface(initiator, "").unwrap()
+    }
+
+    /// Renames the end `id` in a task on `runtime`.
+    fn rename_on(
+        account: &Account,
+        runtime: &tokio::runtime::Runtime,
+        id: &str,
+        name: &str,
+    ) -> tokio::task::JoinHandle<DomainResult<()>> {
+        let (account, rename) = (
+            account.clone(),
+            ModifyAttributes { router_interface_id: id.into(), name: Some(name.into()), ..Default::default() },
+        );
+        runtime.spawn(async move { account.call(move |a| a.modify_router_interface_attribute(rename, "")).await })
+    }
+
+    #[test]
+    fn a_settling_call_takes_no_older_change_of_its_end_for_its_answer() {
+        use crate::domain::model::Status;
+
+        let f = Fixture::new();
+        let account = f.account.clone().with_peers(["1000000000000002".to_owned()]);
+        let runtime = runtime();
+        let id = initiator_end(&account);
         // A change of the end made before the call (a rename: the end stays Idle) is on its way to the disk,
         // announced to nobody yet, when the call subscribes and connects.
         let (entered, open) = f.close_gate();
-        let renaming = account.clone();
-        let rename =
-            ModifyAttributes { router_interface_id: id.clone(), name: Some("renamed".into()), ..Default::default() };
-        let renamed =
-            runtime.spawn(async move { renaming.call(move |a| a.modify_router_interface_attribute(rename, "")).await });
+        let renamed = rename_on(&account, &runtime, &id, "renamed");
         entered.recv_timeout(Duration::from_secs(10)).expect("the rename did not reach the disk");
         let events = account.subscribe();
         let (connecting, connected_id) = (account.clone(), id.clone());
@@ -894,5 +921,36 @@ mod group_commit_tests {
         // The rename's event (Idle) comes first; the acceptor never answers, so the end is still Connecting.
         let answer = runtime.block_on(account.settle(&id, events, Duration::from_millis(200)));
         assert_eq!(answer.unwrap(), Status::Connecting, "the answer is the status before the call");
+    }
+
+    #[test]
+    fn an_event_older_than_what_a_read_after_subscribing_saw_is_told_apart() {
+        let f = Fixture::new();
+        let runtime = runtime();
+        let id = initiator_end(&f.account);
+        // Two renames on their way to the disk, announced to nobody yet, when a watcher subscribes and reads
+        // the end (as WatchRouterInterfaces with include_current does).
+        let (entered, open) = f.close_gate();
+        let first = rename_on(&f.account, &runtime, &id, "first");
+        entered.recv_timeout(Duration::from_secs(10)).expect("the rename did not reach the disk");
+        let second = rename_on(&f.account, &runtime, &id, "second");
+        f.wait_queued(1);
+        let mut events = f.account.subscribe();
+        let (reader, read_id) = (f.account.clone(), id.clone());
+        let read =
+            runtime.spawn(async move { reader.read_on_runtime(move |a| a.describe_router_interface(&read_id)).await });
+        open.send(true).unwrap();
+        runtime.block_on(first).unwrap().unwrap();
+        runtime.block_on(second).unwrap().unwrap();
+        let read = runtime.block_on(read).unwrap().unwrap();
+        assert_eq!(read.name, "second");
+        let shown = HashMap::from([(id, read.version)]);
+        // Both renames are announced after the read: the first is older than what it showed.
+        let older = events.try_recv().unwrap();
+        assert_eq!(older.router_interface().name, "first");
+        assert!(older.predates(&shown), "the first rename would take the watcher back");
+        let same = events.try_recv().unwrap();
+        assert_eq!(same.router_interface().name, "second");
+        assert!(!same.predates(&shown), "the change the read showed is not older than itself");
     }
 }

@@ -1,5 +1,6 @@
 //! `expressconnect.v1.RouterInterfaceService`.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use std::sync::Arc;
@@ -270,13 +271,16 @@ impl RouterInterfaceService for RouterInterfaceApi {
         let watched = move |ri: &crate::domain::model::RouterInterface| {
             r.router_interface_ids.is_empty() || r.router_interface_ids.contains(&ri.router_interface_id)
         };
-        let current = if r.include_current {
+        let current: Vec<_> = if r.include_current {
             let filter = RouterInterfaceFilter::default();
             let all = query(&self.account, move |a| a.router_interfaces_matching(&filter)).await?;
             all.into_iter().filter(|ri| watched(ri)).collect()
         } else {
             Vec::new()
         };
+        // Events older than what the watcher is first shown are not sent: the end would seem to go back.
+        let shown: HashMap<String, u64> =
+            current.iter().map(|ri| (ri.router_interface_id.clone(), ri.version)).collect();
         let account = self.account.clone();
         let feeding = async move {
             // Held as long as the stream is fed.
@@ -306,7 +310,7 @@ impl RouterInterfaceService for RouterInterfaceApi {
                     Err(broadcast::error::RecvError::Closed) => return,
                 };
                 let ri = event.router_interface();
-                if !watched(ri) {
+                if !watched(ri) || event.predates(&shown) {
                     continue;
                 }
                 let deleted = matches!(event, Event::Deleted(_));
