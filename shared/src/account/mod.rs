@@ -20,7 +20,7 @@ mod state;
 mod vpcs;
 mod waiting;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
@@ -78,14 +78,11 @@ impl Event {
         }
     }
 
-    /// Whether this is a change older than `shown` (ends' versions as a read after subscribing saw them)
-    /// holds already: announced once on disk, it can reach the subscriber after that read. Same version:
-    /// not older, as a peer's report may change what an end knows of the other end without a new version.
-    pub fn predates(&self, shown: &HashMap<String, u64>) -> bool {
-        match self {
-            Event::Changed(ri) => shown.get(&ri.router_interface_id).is_some_and(|&seen| ri.version < seen),
-            Event::Deleted(_) => false,
-        }
+    /// Whether this is a change of its end older than version `seen`, read after subscribing: announced once
+    /// on disk, such a change can reach the subscriber after that read. Same version: not older, as a peer's
+    /// report may change what an end knows of the other end without a new version. A deletion is never older.
+    pub fn predates(&self, seen: u64) -> bool {
+        matches!(self, Event::Changed(ri) if ri.version < seen)
     }
 }
 
@@ -944,13 +941,12 @@ mod group_commit_tests {
         runtime.block_on(second).unwrap().unwrap();
         let read = runtime.block_on(read).unwrap().unwrap();
         assert_eq!(read.name, "second");
-        let shown = HashMap::from([(id, read.version)]);
         // Both renames are announced after the read: the first is older than what it showed.
         let older = events.try_recv().unwrap();
         assert_eq!(older.router_interface().name, "first");
-        assert!(older.predates(&shown), "the first rename would take the watcher back");
+        assert!(older.predates(read.version), "the first rename would take the watcher back");
         let same = events.try_recv().unwrap();
         assert_eq!(same.router_interface().name, "second");
-        assert!(!same.predates(&shown), "the change the read showed is not older than itself");
+        assert!(!same.predates(read.version), "the change the read showed is not older than itself");
     }
 }

@@ -243,18 +243,21 @@ impl Account {
         loop {
             match tokio::time::timeout_at(deadline, events.recv()).await {
                 Err(_) => return Ok(self.describe_on_runtime(id).await?.status),
-                Ok(Ok(Event::Changed(ri))) if ri.router_interface_id == id && ri.version >= current.version => {
-                    if let Some(done) = outcome(&ri) {
-                        return done;
+                Ok(Ok(event)) if event.router_interface().router_interface_id == id => match event {
+                    _ if event.predates(current.version) => {}
+                    Event::Changed(ri) => {
+                        if let Some(done) = outcome(&ri) {
+                            return done;
+                        }
                     }
-                }
-                Ok(Ok(Event::Deleted(ri))) if ri.router_interface_id == id => {
-                    return Err(DomainError::not_found(
-                        "router_interface_id",
-                        "InvalidRouterInterfaceId.NotFound",
-                        format!("router interface {id} was deleted"),
-                    ));
-                }
+                    Event::Deleted(_) => {
+                        return Err(DomainError::not_found(
+                            "router_interface_id",
+                            "InvalidRouterInterfaceId.NotFound",
+                            format!("router interface {id} was deleted"),
+                        ));
+                    }
+                },
                 Ok(Ok(_)) => {}
                 Ok(Err(broadcast::error::RecvError::Lagged(_))) => {
                     if let Some(done) = outcome(&self.describe_on_runtime(id).await?) {

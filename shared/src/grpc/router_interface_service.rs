@@ -271,7 +271,7 @@ impl RouterInterfaceService for RouterInterfaceApi {
         let watched = move |ri: &crate::domain::model::RouterInterface| {
             r.router_interface_ids.is_empty() || r.router_interface_ids.contains(&ri.router_interface_id)
         };
-        let current: Vec<_> = if r.include_current {
+        let current = if r.include_current {
             let filter = RouterInterfaceFilter::default();
             let all = query(&self.account, move |a| a.router_interfaces_matching(&filter)).await?;
             all.into_iter().filter(|ri| watched(ri)).collect()
@@ -310,7 +310,7 @@ impl RouterInterfaceService for RouterInterfaceApi {
                     Err(broadcast::error::RecvError::Closed) => return,
                 };
                 let ri = event.router_interface();
-                if !watched(ri) || event.predates(&shown) {
+                if !watched(ri) || shown.get(&ri.router_interface_id).is_some_and(|&seen| event.predates(seen)) {
                     continue;
                 }
                 let deleted = matches!(event, Event::Deleted(_));
