@@ -1,7 +1,7 @@
 //! The link to one acceptor account: dial, subscribe to its changes, resync both views, then keep them in
 //! sync until the link drops; redial with backoff. Only this side dials.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,6 +40,11 @@ const DELIVERY_REPORTS: usize = 5_000;
 
 /// The acceptor's batches being applied at once, at most.
 const APPLYING_AT_ONCE: usize = 4;
+
+/// This side's deliveries of changes on their way at once, at most: the next is sent while the acceptor
+/// commits the one before, instead of waiting for its answer (reports are versioned, so the acceptor
+/// ignores one that arrives after a newer one).
+const DELIVERIES_AT_ONCE: usize = 4;
 
 /// Where a report goes in a delivery: by the acceptor end it is connected to, unconnected ends last.
 fn acceptor_order(report: &EndReport) -> (bool, &str) {
@@ -89,8 +94,8 @@ struct Link {
     key: Option<AccessKey>,
     dialer: Arc<dyn Dialer>,
     delay: Duration,
-    /// The version of each end last delivered, so an unchanged report is not sent twice (an end's entry goes
-    /// once its deletion is delivered).
+    /// The version of each end last sent to the acceptor this session, so an unchanged report is not sent
+    /// twice (an end's entry goes once its deletion is sent).
     sent: HashMap<String, u64>,
 }
 
@@ -146,23 +151,43 @@ impl Link {
         mut changes: ChangeFeed,
         mut to_resend: UnboundedReceiver<Vec<EndReport>>,
     ) -> Result<(), LinkDown> {
+        let mut on_the_way = VecDeque::new();
         loop {
+            let room = on_the_way.len() < DELIVERIES_AT_ONCE;
             tokio::select! {
-                ready = changes.next() => self.forward(client, &ready).await?,
-                Some(reports) = to_resend.recv() => self.resend(client, reports).await?,
+                ready = changes.next(), if room => self.forward(client, &ready, &mut on_the_way).await?,
+                Some(reports) = to_resend.recv(), if room => self.resend(client, reports, &mut on_the_way).await?,
+                unmatched = next_answer(&mut on_the_way) => self.delivered(unmatched?).await?,
             }
         }
+    }
+
+    /// Waits for every delivery on its way, oldest first.
+    async fn all_delivered(&mut self, on_the_way: &mut VecDeque<Delivery>) -> Result<(), LinkDown> {
+        while !on_the_way.is_empty() {
+            let unmatched = next_answer(on_the_way).await?;
+            self.delivered(unmatched).await?;
+        }
+        Ok(())
     }
 
     /// Delivers reports the acceptor must hear again, except those of ends that have moved on since the
     /// applying half took them: a newer state was delivered (or admitted) meanwhile, and an older one
     /// arriving after it could undo it.
-    async fn resend(&mut self, client: &mut Client, mut reports: Vec<EndReport>) -> Result<(), LinkDown> {
+    async fn resend(
+        &mut self,
+        client: &mut Client,
+        mut reports: Vec<EndReport>,
+        on_the_way: &mut VecDeque<Delivery>,
+    ) -> Result<(), LinkDown> {
         reports.retain(|r| self.sent.get(&r.interface_id).is_none_or(|sent| r.version >= *sent));
-        if reports.is_empty() { Ok(()) } else { self.deliver(client, reports, false).await }
+        if !reports.is_empty() {
+            on_the_way.push_back(self.send(client, reports, false).await);
+        }
+        Ok(())
     }
 
-    /// Records that the acceptor heard `version` of end `id`; never goes back.
+    /// Records that `version` of end `id` was sent to the acceptor; never goes back.
     fn mark_sent(&mut self, id: String, version: u64) {
         let sent = self.sent.entry(id).or_insert(version);
         *sent = (*sent).max(version);
@@ -180,8 +205,15 @@ impl Link {
     }
 
     /// Tells the peer about changes of local ends that concern it, in order: each run of connects as
-    /// admissions in flight together, each run of other changes as one delivery.
-    async fn forward(&mut self, client: &mut Client, events: &[Event]) -> Result<(), LinkDown> {
+    /// admissions in flight together, each run of other changes as one delivery. An admission waits for
+    /// the deliveries on their way, and they for it: a connect's admission must not overtake what was said
+    /// of its end before, nor a change of the connection overtake its admission.
+    async fn forward(
+        &mut self,
+        client: &mut Client,
+        events: &[Event],
+        on_the_way: &mut VecDeque<Delivery>,
+    ) -> Result<(), LinkDown> {
         let mut reports = Vec::new();
         let mut connects = Vec::new();
         for event in events {
@@ -194,7 +226,7 @@ impl Link {
                 Event::Changed(ri) if self.sent.get(&ri.router_interface_id).is_some_and(|v| ri.version <= *v) => {}
                 Event::Changed(ri) if ri.awaits_admission() => {
                     if !reports.is_empty() {
-                        self.deliver(client, std::mem::take(&mut reports), false).await?;
+                        on_the_way.push_back(self.send(client, std::mem::take(&mut reports), false).await);
                     }
                     connects.push(shared::account::connect_request(ri));
                 }
@@ -202,13 +234,18 @@ impl Link {
                 Event::Deleted(ri) => reports.push(lifecycle::deletion_report(ri)),
             }
             if !reports.is_empty() && !connects.is_empty() {
+                self.all_delivered(on_the_way).await?;
                 self.admit(client, std::mem::take(&mut connects)).await?;
             }
         }
         if !connects.is_empty() {
+            self.all_delivered(on_the_way).await?;
             self.admit(client, connects).await?;
         }
-        if reports.is_empty() { Ok(()) } else { self.deliver(client, reports, false).await }
+        if !reports.is_empty() {
+            on_the_way.push_back(self.send(client, reports, false).await);
+        }
+        Ok(())
     }
 
     /// Asks the peer to admit these connects, all in flight at once (they concern different ends), and
@@ -242,29 +279,44 @@ impl Link {
         self.apply_reports(client, PeerReports { reports: admitted, ..PeerReports::default() }).await
     }
 
-    /// Delivers `reports` (with `full`: every end that names the peer) in deliveries of at most
-    /// [`DELIVERY_REPORTS`], all in flight at once: the acceptor applies one while it commits the one
-    /// before and while the next is on its way, and what they change reaches this side commit by commit.
-    /// A full delivery also names every end, in a delivery of its own among them: only an admission could
-    /// link an end there that the names miss, and admissions wait until this returns.
-    async fn deliver(&mut self, client: &mut Client, mut reports: Vec<EndReport>, full: bool) -> Result<(), LinkDown> {
+    /// Delivers `reports` (with `full`: every end that names the peer) and waits for the answers.
+    async fn deliver(&mut self, client: &mut Client, reports: Vec<EndReport>, full: bool) -> Result<(), LinkDown> {
+        let mut on_the_way = VecDeque::from([self.send(client, reports, full).await]);
+        let unmatched = next_answer(&mut on_the_way).await?;
+        self.delivered(unmatched).await
+    }
+
+    /// Sends `reports` in deliveries of at most [`DELIVERY_REPORTS`], all in flight at once: the acceptor
+    /// applies one while it commits the one before and while the next is on its way, and what they change
+    /// reaches this side commit by commit. A full delivery also names every end, in a delivery of its own
+    /// among them: only an admission could link an end there that the names miss, and admissions wait
+    /// until it is answered.
+    async fn send(&mut self, client: &mut Client, mut reports: Vec<EndReport>, full: bool) -> Delivery {
         shared::clock::transition_pause(self.delay).await;
         // In the order of the acceptor's ends, which its store keeps its rows in: each delivery then
         // changes rows of its own stretch of the table, and its commit writes those pages only. Ends not
         // connected last: they rarely change anything there.
         reports.sort_unstable_by(|a, b| acceptor_order(a).cmp(&acceptor_order(b)));
-        let started = std::time::Instant::now();
-        let count = reports.len();
-        let mut in_flight = Vec::new();
+        let mut calls = Vec::new();
         if full {
             let present = reports.iter().map(|r| r.interface_id.clone()).collect();
             let mut client = client.clone();
             let census = self.request(Vec::new(), true, present);
-            in_flight.push(tokio::spawn(async move { client.deliver(census).await }));
+            calls.push(tokio::spawn(async move { client.deliver(census).await }));
         }
-        // What the acceptor will have heard, taken before the reports move into the messages.
-        let heard: Vec<(String, u64, bool)> =
-            reports.iter().map(|r| (r.interface_id.clone(), r.version, r.deleted)).collect();
+        // Marked as heard when sent rather than when answered, so that what is sent next (a resend above
+        // all) takes into account what is on its way; a delivery that fails ends the session, and its
+        // record with it.
+        let count = reports.len();
+        for report in &reports {
+            if report.deleted {
+                // Nothing more is ever said about a deleted end (ids are never reused): without this, a
+                // session would keep an entry for every end deleted while it lasts.
+                self.sent.remove(&report.interface_id);
+            } else {
+                self.mark_sent(report.interface_id.clone(), report.version);
+            }
+        }
         let mut reports = reports.into_iter();
         loop {
             let chunk: Vec<_> = reports.by_ref().take(DELIVERY_REPORTS).map(report_to_pb).collect();
@@ -273,23 +325,22 @@ impl Link {
             }
             let mut client = client.clone();
             let request = self.request(chunk, false, Vec::new());
-            in_flight.push(tokio::spawn(async move { client.deliver(request).await }));
+            calls.push(tokio::spawn(async move { client.deliver(request).await }));
         }
-        let mut unmatched = Vec::new();
-        for delivery in in_flight {
-            let reply = delivery.await.map_err(|e| DomainError::internal(format!("a delivery failed: {e}")))??;
-            unmatched.extend(reply.into_inner().unmatched_interface_ids);
-        }
-        tracing::debug!(reports = count, full, took_ms = started.elapsed().as_secs_f64() * 1000.0, "delivered");
-        for (interface_id, version, deleted) in heard {
-            if deleted {
-                // Nothing more is ever said about a deleted end (ids are never reused): without this, a
-                // session would keep an entry for every end deleted while it lasts.
-                self.sent.remove(&interface_id);
-            } else {
-                self.mark_sent(interface_id, version);
+        let answer = tokio::spawn(async move {
+            let mut unmatched = Vec::new();
+            for call in calls {
+                let reply = call.await.map_err(|e| tonic::Status::internal(format!("a delivery failed: {e}")))??;
+                unmatched.extend(reply.into_inner().unmatched_interface_ids);
             }
-        }
+            Ok(unmatched)
+        });
+        Delivery { reports: count, full, started: std::time::Instant::now(), answer }
+    }
+
+    /// Learns from a delivery's answer which partners are gone: `unmatched`, the reported ends the acceptor
+    /// found no partner of.
+    async fn delivered(&mut self, unmatched: Vec<String>) -> Result<(), LinkDown> {
         if !unmatched.is_empty() {
             let from = self.peer.account_id.clone();
             self.account.call(move |a| a.partners_gone(&from, &unmatched)).await?;
@@ -312,6 +363,27 @@ impl Link {
         let again = apply_peer_batch(&self.account, &self.peer.account_id, batch).await?;
         if again.is_empty() { Ok(()) } else { self.deliver(client, again, false).await }
     }
+}
+
+/// A delivery on its way: the task that makes its calls, answering with the reported ends the acceptor
+/// found no partner of.
+struct Delivery {
+    reports: usize,
+    full: bool,
+    started: std::time::Instant,
+    answer: JoinHandle<Result<Vec<String>, tonic::Status>>,
+}
+
+/// The answer to the oldest delivery on its way, so that answers are taken in the order sent; pending while
+/// none is. Cancel-safe: a delivery leaves the queue only with its answer.
+async fn next_answer(on_the_way: &mut VecDeque<Delivery>) -> Result<Vec<String>, LinkDown> {
+    let Some(oldest) = on_the_way.front_mut() else { return std::future::pending().await };
+    let answer = (&mut oldest.answer).await;
+    let Some(delivery) = on_the_way.pop_front() else { return std::future::pending().await };
+    let unmatched = answer.map_err(|e| DomainError::internal(format!("a delivery failed: {e}")))??;
+    let took_ms = delivery.started.elapsed().as_secs_f64() * 1000.0;
+    tracing::debug!(reports = delivery.reports, full = delivery.full, took_ms, "delivered");
+    Ok(unmatched)
 }
 
 /// The acceptor's pushes, applied as they come, up to [`APPLYING_AT_ONCE`] batches at once, so that one
