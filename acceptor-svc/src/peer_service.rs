@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use shared::account::{Account, ChangeFeed, Event, PeerReports, concerns};
+use shared::account::{Account, ChangeFeed, Event, PeerReports, SentVersions, concerns};
 use shared::api::peer::v1::{self as peer, peer_link_server::PeerLink};
 use shared::auth::PeerAccount;
 use shared::domain::DomainError;
@@ -113,7 +113,7 @@ async fn push(
     delay: Duration,
     tx: mpsc::Sender<Result<peer::ReportBatch, Status>>,
 ) {
-    let mut sent = HashMap::new();
+    let mut sent = SentVersions::default();
     let mut batch = everything(&account, &to, &heard, &mut sent).await;
     loop {
         shared::clock::transition_pause(delay).await;
@@ -135,13 +135,16 @@ async fn push(
 }
 
 /// What `to` must hear of `event`, if anything it has not heard yet.
-fn news(event: &Event, to: &str, sent: &mut HashMap<String, u64>) -> Option<peer::EndReport> {
+fn news(event: &Event, to: &str, sent: &mut SentVersions) -> Option<peer::EndReport> {
     match event {
-        Event::Changed(ri) if concerns(ri, to) && sent.get(&ri.router_interface_id) != Some(&ri.version) => {
-            sent.insert(ri.router_interface_id.clone(), ri.version);
+        Event::Changed(ri) if concerns(ri, to) && sent.is_new(&ri.router_interface_id, ri.version) => {
+            sent.sent(&ri.router_interface_id, ri.version);
             Some(report_to_pb(ri.report()))
         }
-        Event::Deleted(ri) if concerns(ri, to) => Some(report_to_pb(lifecycle::deletion_report(ri))),
+        Event::Deleted(ri) if concerns(ri, to) => {
+            sent.deletion_sent(&ri.router_interface_id);
+            Some(report_to_pb(lifecycle::deletion_report(ri)))
+        }
         _ => None,
     }
 }
@@ -152,10 +155,12 @@ async fn everything(
     account: &Account,
     to: &str,
     heard: &HashMap<String, u64>,
-    sent: &mut HashMap<String, u64>,
+    sent: &mut SentVersions,
 ) -> peer::ReportBatch {
     let reports = account.read_on_runtime(|a| a.reports_for(to)).await;
-    *sent = reports.iter().map(|r| (r.interface_id.clone(), r.version)).collect();
+    for report in &reports {
+        sent.sent(&report.interface_id, report.version);
+    }
     let news = |r: &EndReport| heard.get(&r.interface_id).map_or(r.is_connected(), |v| *v != r.version);
     peer::ReportBatch { reports: reports.into_iter().filter(news).map(report_to_pb).collect() }
 }

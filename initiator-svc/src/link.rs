@@ -1,11 +1,11 @@
 //! The link to one acceptor account: dial, subscribe to its changes, resync both views, then keep them in
 //! sync until the link drops; redial with backoff. Only this side dials.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::account::{Account, ChangeFeed, Event, PeerReports, concerns};
+use shared::account::{Account, ChangeFeed, Event, PeerReports, SentVersions, concerns};
 use shared::api::peer::v1::{self as peer, peer_link_client::PeerLinkClient};
 use shared::auth::{AccessKey, PeerSigned};
 use shared::config::{PEER_MAX_MESSAGE_BYTES, PeerAddress};
@@ -72,7 +72,7 @@ pub fn spawn(
                 key: key.clone(),
                 dialer: dialer.clone(),
                 delay,
-                sent: HashMap::new(),
+                sent: SentVersions::default(),
             };
             match link.run(&mut backoff).await {
                 Ok(()) => return,
@@ -94,9 +94,8 @@ struct Link {
     key: Option<AccessKey>,
     dialer: Arc<dyn Dialer>,
     delay: Duration,
-    /// The version of each end last sent to the acceptor this session, so an unchanged report is not sent
-    /// twice (an end's entry goes once its deletion is sent).
-    sent: HashMap<String, u64>,
+    /// What the acceptor was sent this session.
+    sent: SentVersions,
 }
 
 impl Link {
@@ -180,17 +179,11 @@ impl Link {
         mut reports: Vec<EndReport>,
         on_the_way: &mut VecDeque<Delivery>,
     ) -> Result<(), LinkDown> {
-        reports.retain(|r| self.sent.get(&r.interface_id).is_none_or(|sent| r.version >= *sent));
+        reports.retain(|r| self.sent.is_current(&r.interface_id, r.version));
         if !reports.is_empty() {
             on_the_way.push_back(self.send(client, reports, false).await);
         }
         Ok(())
-    }
-
-    /// Records that `version` of end `id` was sent to the acceptor; never goes back.
-    fn mark_sent(&mut self, id: String, version: u64) {
-        let sent = self.sent.entry(id).or_insert(version);
-        *sent = (*sent).max(version);
     }
 
     /// After (re)connecting: the connects still waiting, then every end that names the peer, in full, so
@@ -223,7 +216,7 @@ impl Link {
             }
             match event {
                 // Events queued before a resync may be older than what the resync sent: never send them again.
-                Event::Changed(ri) if self.sent.get(&ri.router_interface_id).is_some_and(|v| ri.version <= *v) => {}
+                Event::Changed(ri) if !self.sent.is_new(&ri.router_interface_id, ri.version) => {}
                 Event::Changed(ri) if ri.awaits_admission() => {
                     if !reports.is_empty() {
                         on_the_way.push_back(self.send(client, std::mem::take(&mut reports), false).await);
@@ -255,7 +248,7 @@ impl Link {
         let mut calls = Vec::with_capacity(requests.len());
         for request in requests {
             let id = request.initiator.interface_id.clone();
-            self.mark_sent(id.clone(), request.initiator.version);
+            self.sent.sent(&id, request.initiator.version);
             let mut client = client.clone();
             let message = admit_request_to_pb(self.account.account_id(), &request);
             calls.push((id, tokio::spawn(async move { client.admit(message).await })));
@@ -310,11 +303,9 @@ impl Link {
         let count = reports.len();
         for report in &reports {
             if report.deleted {
-                // Nothing more is ever said about a deleted end (ids are never reused): without this, a
-                // session would keep an entry for every end deleted while it lasts.
-                self.sent.remove(&report.interface_id);
+                self.sent.deletion_sent(&report.interface_id);
             } else {
-                self.mark_sent(report.interface_id.clone(), report.version);
+                self.sent.sent(&report.interface_id, report.version);
             }
         }
         let mut reports = reports.into_iter();

@@ -16,6 +16,7 @@ mod peer;
 mod peering;
 mod router_interfaces;
 mod routes;
+mod sent;
 mod state;
 mod vpcs;
 mod waiting;
@@ -47,6 +48,7 @@ pub use paging::{Page, PageRequest};
 pub use peer::{PeerAnswer, PeerReports, concerns, connect_request};
 pub use router_interfaces::{ModifyAttributes, RouterInterfaceFilter};
 pub use routes::{NewRouteEntry, NextHopType, RouteEntryFilter, RouteRow};
+pub use sent::SentVersions;
 pub use state::AccountState;
 pub use vpcs::{NewVbr, NewVpc, VpcCreated};
 
