@@ -339,6 +339,18 @@ async fn one_connection_between_two_routers_and_none_to_itself() {
     assert_eq!(refused_end.status(), pb::Status::Idle);
     assert!(refused_end.last_error.contains("Forbidden.OnlyOneConnection"), "{refused_end:?}");
     assert_eq!(describe(&mut ris_b, &second_acceptor).await.status(), pb::Status::Idle);
+    // Once A's owner deleted its end of the first connection, the second connects, though asked at once on
+    // the same channel: B hears of the deletion before it checks the connect.
+    assert_eq!(suspend(&a, &first.initiator).await.unwrap(), pb::Status::Suspended);
+    let delete =
+        pb::DeleteRouterInterfaceRequest { router_interface_id: first.initiator.clone(), ..Default::default() };
+    ris_a.delete_router_interface(delete).await.unwrap();
+    let request =
+        pb::ConnectRouterInterfaceRequest { router_interface_id: second_initiator.clone(), ..Default::default() };
+    let connected = ris_a.connect_router_interface(request).await.map(|r| r.into_inner().status());
+    assert_eq!(connected.unwrap(), pb::Status::Activated, "the second connection, once the first is gone");
+    let second = Ends { initiator: second_initiator, acceptor: second_acceptor };
+    wait_agreement(&a, &b, &second, SETTLE).await;
 
     // Within one account: the console form refuses the same VPC on both sides, and creates nothing.
     let before = count_router_interfaces(&mut ris_a).await;
