@@ -159,7 +159,7 @@ async fn everything(
 ) -> peer::ReportBatch {
     let reports = account.read_on_runtime(|a| a.reports_for(to)).await;
     for report in &reports {
-        sent.sent(&report.interface_id, report.version);
+        sent.report_sent(report);
     }
     let news = |r: &EndReport| heard.get(&r.interface_id).map_or(r.is_connected(), |v| *v != r.version);
     peer::ReportBatch { reports: reports.into_iter().filter(news).map(report_to_pb).collect() }

@@ -302,11 +302,7 @@ impl Link {
         // record with it.
         let count = reports.len();
         for report in &reports {
-            if report.deleted {
-                self.sent.deletion_sent(&report.interface_id);
-            } else {
-                self.sent.sent(&report.interface_id, report.version);
-            }
+            self.sent.report_sent(report);
         }
         let mut reports = reports.into_iter();
         loop {

@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use crate::domain::model::EndReport;
+
 /// The version of each end last sent over a peer link. An end's entry goes once its deletion is sent:
 /// nothing more is ever said about a deleted end (ids are never reused), and without this a session that
 /// lasts would keep an entry for every end deleted while it lasted.
@@ -37,11 +39,16 @@ impl SentVersions {
         self.0.remove(id);
     }
 
-    /// How many ends have an entry.
-    pub fn len(&self) -> usize {
-        self.0.len()
+    /// Records that `report` was sent: its version, or its end's deletion.
+    pub fn report_sent(&mut self, report: &EndReport) {
+        if report.deleted {
+            self.deletion_sent(&report.interface_id);
+        } else {
+            self.sent(&report.interface_id, report.version);
+        }
     }
 
+    /// Whether no end has an entry.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -75,6 +82,6 @@ mod tests {
             sent.sent(&id, 2);
             sent.deletion_sent(&id);
         }
-        assert!(sent.is_empty(), "{} entries kept for deleted ends", sent.len());
+        assert!(sent.is_empty(), "entries kept for deleted ends: {sent:?}");
     }
 }
