@@ -70,12 +70,14 @@ pub fn begin_connect(end: &mut RouterInterface) -> DomainResult<()> {
 /// The acceptor's consent: admits `request` on `acceptor` only if every precondition holds on this side.
 pub fn admit(acceptor: &mut RouterInterface, request: &ConnectRequest, now: DateTime<Utc>) -> DomainResult<()> {
     check_admission(acceptor, request)?;
-    acceptor.link = Some(Box::new(Link {
-        own_suspended: false,
-        intent_version: 1,
-        settled_suspended: None,
-        opposite: request.initiator.clone(),
-    }));
+    // Both ends begin linked with intent 1, not suspended, and the connect itself says so of the initiator:
+    // it asks for an active connection (its intent 1) knowing this end begins active (seen 1). So the
+    // initiator is Activated as soon as it hears of this admission, and this end as soon as it hears that
+    // (the seed's Connecting, Accepting, Activated, Activated), without a round of echoes in between.
+    let mut opposite = request.initiator.clone();
+    opposite.intent_version = opposite.intent_version.max(1);
+    opposite.seen_intent_version = opposite.seen_intent_version.max(1);
+    acceptor.link = Some(Box::new(Link { own_suspended: false, intent_version: 1, settled_suspended: None, opposite }));
     acceptor.connected_time = Some(now);
     acceptor.last_error = None;
     acceptor.last_opposite_status = Some(request.initiator.status);
@@ -499,6 +501,22 @@ mod tests {
         assert_eq!((a.status, b.status), (Status::Activated, Status::Activated));
         assert_eq!(a.last_opposite_status, Some(Status::Activated));
         assert_eq!(b.last_opposite_status, Some(Status::Activated));
+    }
+
+    #[test]
+    fn connect_takes_the_seed_four_steps_and_no_more() {
+        let (mut a, mut b) = pair();
+        let versions = (a.version, b.version);
+        let mut seen = connect(&mut a, &mut b);
+        seen.dedup();
+        let expected = [
+            (Status::Connecting, Status::Accepting),
+            (Status::Activated, Status::Accepting),
+            (Status::Activated, Status::Activated),
+        ];
+        assert_eq!(seen, expected);
+        // Each end changes twice (a commit each on its side): no round of echoes between the four steps.
+        assert_eq!((a.version, b.version), (versions.0 + 2, versions.1 + 2));
     }
 
     #[test]
