@@ -148,14 +148,14 @@ impl Link {
         &mut self,
         client: &mut Client,
         mut changes: ChangeFeed,
-        mut to_resend: UnboundedReceiver<Vec<EndReport>>,
+        mut to_resend: UnboundedReceiver<Vec<String>>,
     ) -> Result<(), LinkDown> {
         let mut on_the_way = VecDeque::new();
         loop {
             let room = on_the_way.len() < DELIVERIES_AT_ONCE;
             tokio::select! {
                 ready = changes.next(), if room => self.forward(client, &ready, &mut on_the_way).await?,
-                Some(reports) = to_resend.recv(), if room => self.resend(client, reports, &mut on_the_way).await?,
+                Some(ids) = to_resend.recv(), if room => self.resend(client, ids, &mut on_the_way).await?,
                 unmatched = next_answer(&mut on_the_way) => self.delivered(unmatched?).await?,
             }
         }
@@ -170,15 +170,27 @@ impl Link {
         Ok(())
     }
 
-    /// Delivers reports the acceptor must hear again, except those of ends that have moved on since the
-    /// applying half took them: a newer state was delivered (or admitted) meanwhile, and an older one
-    /// arriving after it could undo it.
+    /// Delivers again the state of ends the acceptor must hear about again: their state now, not when the
+    /// applying half found it out. An end may have moved on meanwhile (timed out, connected again, and been
+    /// admitted), and its older state arriving after the acceptor admitted it would undo the connection. An
+    /// end deleted meanwhile is left to its deletion's event, and one connecting again to its admission (sent
+    /// as a report, it would count as sent, and the admission would not go).
     async fn resend(
         &mut self,
         client: &mut Client,
-        mut reports: Vec<EndReport>,
+        ids: Vec<String>,
         on_the_way: &mut VecDeque<Delivery>,
     ) -> Result<(), LinkDown> {
+        let mut reports = self
+            .account
+            .read_on_runtime(|a| {
+                ids.iter()
+                    .filter_map(|id| a.describe_router_interface(id).ok())
+                    .filter(|ri| !ri.awaits_admission())
+                    .map(|ri| ri.report())
+                    .collect::<Vec<_>>()
+            })
+            .await;
         reports.retain(|r| self.sent.is_current(&r.interface_id, r.version));
         if !reports.is_empty() {
             on_the_way.push_back(self.send(client, reports, false).await);
@@ -380,7 +392,7 @@ async fn apply_incoming(
     account: Account,
     peer_account: String,
     mut incoming: Streaming<peer::ReportBatch>,
-    resend: UnboundedSender<Vec<EndReport>>,
+    resend: UnboundedSender<Vec<String>>,
 ) -> Result<(), LinkDown> {
     let mut applying = JoinSet::new();
     loop {
@@ -393,7 +405,7 @@ async fn apply_incoming(
                     let again = apply_peer_batch(&account, &from, PeerReports { reports, ..PeerReports::default() }).await?;
                     if !again.is_empty() {
                         // Only fails once the delivering half ended, and with it the session.
-                        let _ = resend.send(again);
+                        let _ = resend.send(again.into_iter().map(|r| r.interface_id).collect());
                     }
                     Ok::<(), LinkDown>(())
                 });
