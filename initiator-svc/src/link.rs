@@ -170,32 +170,37 @@ impl Link {
         Ok(())
     }
 
-    /// Delivers again the state of ends the acceptor must hear about again: their state now, not when the
-    /// applying half found it out. An end may have moved on meanwhile (timed out, connected again, and been
-    /// admitted), and its older state arriving after the acceptor admitted it would undo the connection. An
-    /// end deleted meanwhile is left to its deletion's event, and one connecting again to its admission (sent
-    /// as a report, it would count as sent, and the admission would not go).
+    /// Delivers again the state of ends the acceptor must hear about again, unless what was sent of them
+    /// since is newer.
     async fn resend(
         &mut self,
         client: &mut Client,
         ids: Vec<String>,
         on_the_way: &mut VecDeque<Delivery>,
     ) -> Result<(), LinkDown> {
-        let mut reports = self
-            .account
-            .read_on_runtime(|a| {
-                ids.iter()
-                    .filter_map(|id| a.describe_router_interface(id).ok())
-                    .filter(|ri| !ri.awaits_admission())
-                    .map(|ri| ri.report())
-                    .collect::<Vec<_>>()
-            })
-            .await;
+        let mut reports = self.current_reports(&ids).await;
         reports.retain(|r| self.sent.is_current(&r.interface_id, r.version));
         if !reports.is_empty() {
             on_the_way.push_back(self.send(client, reports, false).await);
         }
         Ok(())
+    }
+
+    /// The state now of ends the acceptor must hear about again, not when this side found that out: an end
+    /// may have moved on meanwhile (timed out, connected again, and been admitted), and its older state
+    /// arriving after the acceptor admitted it would undo the connection. An end deleted meanwhile is left
+    /// to its deletion's event, and one connecting again to its admission (sent as a report, it would count
+    /// as sent, and the admission would not go).
+    async fn current_reports(&self, ids: &[String]) -> Vec<EndReport> {
+        self.account
+            .read_on_runtime(|a| {
+                ids.iter()
+                    .filter_map(|id| a.describe_router_interface(id).ok())
+                    .filter(|ri| !ri.awaits_admission())
+                    .map(|ri| ri.report())
+                    .collect()
+            })
+            .await
     }
 
     /// After (re)connecting: the connects still waiting, then every end that names the peer, in full, so
@@ -360,7 +365,11 @@ impl Link {
     /// Applies the acceptor's answers to this side's admissions; delivers what it must hear again.
     async fn apply_reports(&mut self, client: &mut Client, batch: PeerReports) -> Result<(), LinkDown> {
         let again = apply_peer_batch(&self.account, &self.peer.account_id, batch).await?;
-        if again.is_empty() { Ok(()) } else { self.deliver(client, again, false).await }
+        if again.is_empty() {
+            return Ok(());
+        }
+        let reports = self.current_reports(&again).await;
+        if reports.is_empty() { Ok(()) } else { self.deliver(client, reports, false).await }
     }
 }
 
@@ -405,7 +414,7 @@ async fn apply_incoming(
                     let again = apply_peer_batch(&account, &from, PeerReports { reports, ..PeerReports::default() }).await?;
                     if !again.is_empty() {
                         // Only fails once the delivering half ended, and with it the session.
-                        let _ = resend.send(again.into_iter().map(|r| r.interface_id).collect());
+                        let _ = resend.send(again);
                     }
                     Ok::<(), LinkDown>(())
                 });
@@ -417,14 +426,10 @@ async fn apply_incoming(
     }
 }
 
-/// Applies the acceptor's reports; returns the local ends' reports the acceptor must hear again. Whether an
+/// Applies the acceptor's reports; returns the local ends the acceptor must hear about again. Whether an
 /// acceptor end is gone is learnt from the acceptor's answer to a delivery, never from its absence here: a
 /// report may have been taken before a connect it missed.
-async fn apply_peer_batch(
-    account: &Account,
-    peer_account: &str,
-    batch: PeerReports,
-) -> Result<Vec<EndReport>, LinkDown> {
+async fn apply_peer_batch(account: &Account, peer_account: &str, batch: PeerReports) -> Result<Vec<String>, LinkDown> {
     let from = peer_account.to_owned();
     let (started, count) = (std::time::Instant::now(), batch.reports.len());
     let answer = account.call(move |a| a.apply_peer_reports(&from, &batch)).await?;

@@ -32,8 +32,9 @@ pub struct PeerReports {
 pub struct PeerAnswer {
     /// Reported ends connected to an end that no local end is connected to: that end is gone.
     pub unmatched: Vec<String>,
-    /// Local ends that a reported end believes connected to it, but are not: their current reports.
-    pub resend: Vec<EndReport>,
+    /// Local ends that a reported end believes connected to it, but are not: the other account must hear
+    /// their state again (as it is when sent: they may move on meanwhile).
+    pub resend: Vec<String>,
 }
 
 /// Whether `ri` is (or is becoming) connected to an end of `account`: what that account's side of a peer
@@ -116,7 +117,7 @@ impl Account {
                         && ri.link.is_none()
                         && ri.status != Status::Connecting
                     {
-                        answer.resend.push(ri.report());
+                        answer.resend.push(ri.router_interface_id.clone());
                     }
                 }
                 // Only an end that a report may change is copied: a full batch mostly repeats what is known.
