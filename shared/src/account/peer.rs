@@ -115,7 +115,7 @@ impl Account {
                     // it must hear this end's state again to let go.
                     if report.partner_interface_id == ri.router_interface_id
                         && ri.link.is_none()
-                        && ri.status != Status::Connecting
+                        && !ri.awaits_admission()
                     {
                         answer.resend.push(ri.router_interface_id.clone());
                     }
